@@ -1,0 +1,35 @@
+//! Warden runs sandboxed automation jobs, compiled to WebAssembly, against the
+//! Canvas LMS REST API, holding the API token itself so that no job ever sees
+//! it.
+//!
+//! A job is a WASI command component that imports one interface,
+//! `warden:canvas/api` (`wit/canvas.wit`). Its manifest ([`manifest`])
+//! declares, in Canvas's own scope syntax, the endpoints it may call. Every
+//! request goes guest → [`host`] → [`request::check`] (parse and scope check,
+//! no I/O) → [`client`] (token injection, HTTP) → [`redact`] → guest.
+//!
+//! Modules, by concern:
+//! - [`config`], [`manifest`], [`units`], [`schedule`], [`diag`]: the files a
+//!   user writes, strictly validated, with errors naming file, line, column.
+//! - [`scope`], [`request`], [`catalog`]: Canvas scope semantics and the
+//!   refusal rules for guest requests; pure code.
+//! - [`token`], [`redact`]: the secret and keeping it out of everything.
+//! - [`sandbox`], [`host`], [`client`], [`output`], [`run`]: running a job.
+//! - [`standin`]: a Canvas stand-in with seeded data, for tests and the demo.
+
+pub mod catalog;
+pub mod client;
+pub mod config;
+pub mod diag;
+pub mod host;
+pub mod manifest;
+pub mod output;
+pub mod redact;
+pub mod request;
+pub mod run;
+pub mod sandbox;
+pub mod schedule;
+pub mod scope;
+pub mod standin;
+pub mod token;
+pub mod units;

@@ -1,0 +1,485 @@
+//! The job manifest, `job.toml`: what a job is, which Canvas endpoints it may
+//! call, its limits and its configuration. Strict: unknown fields, bad values
+//! and unsupported versions are errors naming the file, line and column.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
+use toml::Spanned;
+
+use crate::catalog;
+use crate::diag::FileError;
+use crate::schedule::{Schedule, TimeZone};
+use crate::scope::{Scope, ScopeSet};
+use crate::units::{ByteSize, DurationSpec};
+
+/// The manifest and config format version this Warden reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The `version` field of a manifest or config file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FormatVersion;
+
+impl<'de> Deserialize<'de> for FormatVersion {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = i64::deserialize(d)?;
+        if v == i64::from(FORMAT_VERSION) {
+            Ok(FormatVersion)
+        } else {
+            Err(D::Error::custom(format!(
+                "unsupported version {v}; this Warden reads version {FORMAT_VERSION}"
+            )))
+        }
+    }
+}
+
+/// A job's name: 1–64 characters, lower-case letters, digits and `-`,
+/// starting with a letter (it names runs, logs and files).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct JobName(String);
+
+impl JobName {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for JobName {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let valid = (1..=64).contains(&text.len())
+            && text.starts_with(|c: char| c.is_ascii_lowercase())
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if valid {
+            Ok(JobName(text.to_string()))
+        } else {
+            Err(format!(
+                "invalid job name {text:?}; use 1 to 64 lower-case letters, digits and '-', starting with a letter, e.g. \"unpublished-courses\""
+            ))
+        }
+    }
+}
+
+impl fmt::Display for JobName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The name of an environment variable given to the job.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EnvKey(String);
+
+impl EnvKey {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for EnvKey {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let valid = text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !valid {
+            return Err(format!(
+                "invalid environment variable name {text:?}; use letters, digits and '_', not starting with a digit"
+            ));
+        }
+        if text.to_ascii_uppercase().starts_with("WARDEN_") {
+            return Err(format!(
+                "environment variable {text:?} is reserved: Warden sets WARDEN_JOB and WARDEN_RUN_ID itself"
+            ));
+        }
+        Ok(EnvKey(text.to_string()))
+    }
+}
+
+/// Deserializes any `FromStr` newtype from a TOML string, so that its error
+/// carries the string's position.
+fn parse_str<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: FromStr,
+    T::Err: fmt::Display,
+{
+    let text = String::deserialize(d)?;
+    text.parse().map_err(D::Error::custom)
+}
+
+macro_rules! deserialize_from_str {
+    ($($t:ty),*) => {$(
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                parse_str(d)
+            }
+        }
+    )*};
+}
+deserialize_from_str!(JobName, EnvKey);
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    #[allow(dead_code)]
+    version: FormatVersion,
+    job: RawJob,
+    canvas: RawCanvas,
+    #[serde(default)]
+    limits: RawLimits,
+    #[serde(default)]
+    env: BTreeMap<EnvKey, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawJob {
+    name: JobName,
+    description: Option<String>,
+    component: Spanned<String>,
+    schedule: Option<Schedule>,
+    timezone: Option<TimeZone>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCanvas {
+    // Parsed after deserializing, so that an error points at the one bad
+    // string rather than at the whole array.
+    scopes: Vec<Spanned<String>>,
+    #[serde(default)]
+    masquerade: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    #[serde(default = "default_timeout")]
+    timeout: Spanned<DurationSpec>,
+    #[serde(default = "default_memory")]
+    memory: Spanned<ByteSize>,
+    #[serde(default = "default_max_requests")]
+    max_requests: Spanned<u64>,
+}
+
+impl Default for RawLimits {
+    fn default() -> Self {
+        RawLimits {
+            timeout: default_timeout(),
+            memory: default_memory(),
+            max_requests: default_max_requests(),
+        }
+    }
+}
+
+fn default_timeout() -> Spanned<DurationSpec> {
+    Spanned::new(0..0, Limits::DEFAULT.timeout_spec())
+}
+fn default_memory() -> Spanned<ByteSize> {
+    Spanned::new(0..0, ByteSize::bytes(Limits::DEFAULT.memory))
+}
+fn default_max_requests() -> Spanned<u64> {
+    Spanned::new(0..0, Limits::DEFAULT.max_requests)
+}
+
+/// What one run of a job may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Wall-clock deadline for the whole run, host calls included.
+    pub timeout: Duration,
+    /// Cap on the job's linear memory, in bytes.
+    pub memory: u64,
+    /// Canvas requests one run may send.
+    pub max_requests: u64,
+}
+
+impl Limits {
+    pub const DEFAULT: Limits = Limits {
+        timeout: Duration::from_secs(5 * 60),
+        memory: 64 << 20,
+        max_requests: 10_000,
+    };
+    const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+    const MIN_MEMORY: u64 = 1 << 20;
+    const MAX_MEMORY: u64 = 4 << 30;
+    const MAX_REQUESTS: u64 = 10_000_000;
+
+    fn timeout_spec(&self) -> DurationSpec {
+        DurationSpec::from_duration(self.timeout)
+    }
+}
+
+/// A parsed, validated job manifest.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// The manifest file, as given.
+    pub path: PathBuf,
+    pub name: JobName,
+    pub description: Option<String>,
+    /// The component file, resolved against the manifest's folder.
+    pub component: PathBuf,
+    /// Line and column of `[job] component`, for errors found when loading it.
+    pub component_position: (usize, usize),
+    pub schedule: Option<Schedule>,
+    pub timezone: TimeZone,
+    pub scopes: ScopeSet,
+    /// Whether requests may carry `as_user_id`.
+    pub masquerade: bool,
+    pub limits: Limits,
+    /// `[env]`: the only environment the job sees, besides WARDEN_JOB and WARDEN_RUN_ID.
+    pub env: BTreeMap<String, String>,
+    warnings: Vec<FileError>,
+}
+
+impl Manifest {
+    /// Reads and validates a manifest file.
+    pub fn load(path: &Path) -> Result<Manifest, FileError> {
+        let text = std::fs::read_to_string(path).map_err(|e| FileError::io(path, &e))?;
+        Manifest::parse(path, &text)
+    }
+
+    /// Validates manifest text; `path` names it in errors and anchors the
+    /// component path.
+    pub fn parse(path: &Path, text: &str) -> Result<Manifest, FileError> {
+        let raw: RawManifest = toml::from_str(text).map_err(|e| FileError::toml(path, text, &e))?;
+        let at = |span: std::ops::Range<usize>, msg: String| FileError::at(path, text, span, msg);
+
+        let component_text = raw.job.component.get_ref();
+        if component_text.trim().is_empty() {
+            return Err(at(
+                raw.job.component.span(),
+                "component is empty; give the path of the job's .wasm file, relative to this manifest".into(),
+            ));
+        }
+        let folder = path.parent().unwrap_or(Path::new(""));
+        let component = folder.join(component_text);
+        let component_position = FileError::at(path, text, raw.job.component.span(), "")
+            .position
+            .unwrap_or((1, 1));
+
+        let limits = Limits {
+            timeout: raw.limits.timeout.get_ref().as_duration(),
+            memory: raw.limits.memory.get_ref().as_u64(),
+            max_requests: *raw.limits.max_requests.get_ref(),
+        };
+        if limits.timeout > Limits::MAX_TIMEOUT {
+            return Err(at(
+                raw.limits.timeout.span(),
+                "timeout is longer than the maximum of 24h".into(),
+            ));
+        }
+        if !(Limits::MIN_MEMORY..=Limits::MAX_MEMORY).contains(&limits.memory) {
+            return Err(at(
+                raw.limits.memory.span(),
+                "memory must be between 1MiB and 4GiB (the most a 32-bit WebAssembly memory can hold)".into(),
+            ));
+        }
+        if limits.max_requests > Limits::MAX_REQUESTS {
+            return Err(at(
+                raw.limits.max_requests.span(),
+                format!("max_requests must be at most {}", Limits::MAX_REQUESTS),
+            ));
+        }
+
+        let mut warnings = Vec::new();
+        let mut scopes: Vec<Scope> = Vec::new();
+        for entry in raw.canvas.scopes {
+            let span = entry.span();
+            let scope: Scope = entry
+                .get_ref()
+                .parse()
+                .map_err(|e: crate::scope::ScopeError| at(span.clone(), e.to_string()))?;
+            if scopes.contains(&scope) {
+                warnings.push(at(
+                    span,
+                    format!("scope {:?} is listed twice", scope.as_str()),
+                ));
+                continue;
+            }
+            if !catalog::is_canvas_scope(scope.as_str()) {
+                warnings.push(at(
+                    span,
+                    format!(
+                        "scope {:?} is not one of the scopes Canvas defines; it is used as written, but a Canvas developer key could not grant it",
+                        scope.as_str()
+                    ),
+                ));
+            }
+            scopes.push(scope);
+        }
+
+        Ok(Manifest {
+            path: path.to_path_buf(),
+            name: raw.job.name,
+            description: raw.job.description,
+            component,
+            component_position,
+            schedule: raw.job.schedule,
+            timezone: raw.job.timezone.unwrap_or_default(),
+            scopes: ScopeSet::new(scopes),
+            masquerade: raw.canvas.masquerade,
+            limits,
+            env: raw
+                .env
+                .into_iter()
+                .map(|(k, v)| (k.as_str().to_string(), v))
+                .collect(),
+            warnings,
+        })
+    }
+
+    /// Things that are allowed but probably wrong, each with its position.
+    pub fn warnings(&self) -> &[FileError] {
+        &self.warnings
+    }
+
+    /// An error about the component file, pointing at `[job] component`.
+    pub fn component_error(&self, message: impl Into<String>) -> FileError {
+        FileError {
+            path: self.path.display().to_string(),
+            position: Some(self.component_position),
+            message: message.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+version = 1
+[job]
+name = "unpublished-courses"
+description = "Lists the unpublished courses of an account"
+component = "unpublished_courses.wasm"
+schedule = "0 6 * * MON"
+timezone = "America/New_York"
+[canvas]
+scopes = ["url:GET|/api/v1/accounts/:account_id/courses"]
+masquerade = false
+[limits]
+timeout = "5m"
+memory = "64MiB"
+max_requests = 10000
+[env]
+ACCOUNT_ID = "1"
+"#;
+
+    fn parse(text: &str) -> Result<Manifest, String> {
+        Manifest::parse(Path::new("jobs/x/job.toml"), text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_documented_example_parses() {
+        let m = parse(GOOD).unwrap();
+        assert_eq!(m.name.as_str(), "unpublished-courses");
+        assert_eq!(m.component, Path::new("jobs/x/unpublished_courses.wasm"));
+        assert_eq!(m.component_position, (6, 13));
+        assert_eq!(m.timezone.to_string(), "America/New_York");
+        assert_eq!(m.schedule.as_ref().unwrap().as_str(), "0 6 * * MON");
+        assert_eq!(m.scopes.len(), 1);
+        assert_eq!(m.limits.timeout, Duration::from_secs(300));
+        assert_eq!(m.limits.memory, 64 << 20);
+        assert_eq!(m.env["ACCOUNT_ID"], "1");
+        assert!(m.warnings().is_empty());
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let m = parse(
+            "version = 1\n[job]\nname = \"a\"\ncomponent = \"a.wasm\"\n[canvas]\nscopes = []\n",
+        )
+        .unwrap();
+        assert_eq!(m.limits, Limits::DEFAULT);
+        assert_eq!(m.timezone, TimeZone::UTC);
+        assert!(!m.masquerade);
+        assert!(m.schedule.is_none());
+        assert!(m.env.is_empty());
+    }
+
+    #[test]
+    fn errors_name_file_line_and_column() {
+        let bad = GOOD.replace("max_requests = 10000", "max_request = 10000");
+        let e = parse(&bad).unwrap_err();
+        assert!(e.starts_with("jobs/x/job.toml:15:1: unknown field `max_request`, expected one of `timeout`, `memory`, `max_requests`"), "{e}");
+    }
+
+    #[test]
+    fn each_value_is_validated() {
+        let cases = [
+            (
+                "version = 1",
+                "version = 2",
+                "unsupported version 2; this Warden reads version 1",
+            ),
+            (
+                "\"unpublished-courses\"",
+                "\"Unpublished Courses\"",
+                "invalid job name",
+            ),
+            ("\"0 6 * * MON\"", "\"0 6 * *\"", "invalid cron expression"),
+            (
+                "\"America/New_York\"",
+                "\"America/Nowhere\"",
+                "unknown time zone",
+            ),
+            (
+                "\"url:GET|/api/v1/accounts/:account_id/courses\"",
+                "\"url:GET|api/v1/courses\"",
+                "scope",
+            ),
+            ("\"5m\"", "\"5 minutes\"", "invalid duration"),
+            ("\"64MiB\"", "\"64\"", "invalid size"),
+            (
+                "\"64MiB\"",
+                "\"8GiB\"",
+                "memory must be between 1MiB and 4GiB",
+            ),
+            (
+                "ACCOUNT_ID = \"1\"",
+                "ACCOUNT_ID = 1",
+                "invalid type: integer `1`, expected a string",
+            ),
+            ("ACCOUNT_ID = \"1\"", "WARDEN_JOB = \"x\"", "is reserved"),
+            (
+                "masquerade = false",
+                "masquerade = \"no\"",
+                "expected a boolean",
+            ),
+            (
+                "component = \"unpublished_courses.wasm\"",
+                "component = \"\"",
+                "component is empty",
+            ),
+        ];
+        for (from, to, expected) in cases {
+            let e = parse(&GOOD.replace(from, to)).unwrap_err();
+            assert!(e.contains(expected), "{to}: {e}");
+            assert!(e.starts_with("jobs/x/job.toml:"), "{e}");
+        }
+    }
+
+    #[test]
+    fn unknown_and_duplicate_scopes_warn() {
+        let text = GOOD.replace(
+            "scopes = [\"url:GET|/api/v1/accounts/:account_id/courses\"]",
+            "scopes = [\"url:GET|/api/v1/accounts/:id/courses\", \"url:GET|/api/v1/accounts/:id/courses\"]",
+        );
+        let m = parse(&text).unwrap();
+        let warnings: Vec<String> = m.warnings().iter().map(|w| w.to_string()).collect();
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].contains("not one of the scopes Canvas defines"));
+        assert!(warnings[1].contains("listed twice"));
+        assert_eq!(m.scopes.len(), 1);
+    }
+}

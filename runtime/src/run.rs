@@ -1,0 +1,326 @@
+//! Runs a job once: a fresh store with the job's environment and limits,
+//! its `main`, and a report of what happened. A job that loops, allocates
+//! without bound, recurses too deep, panics or exits non-zero fails alone;
+//! this function returns a report either way.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use wasmtime::Store;
+use wasmtime_wasi::WasiCtx;
+
+use crate::client::CanvasClient;
+use crate::host::{AuditEntry, CallPolicy, CallStats, CanvasApi, Grant};
+use crate::manifest::Manifest;
+use crate::output::{Capture, Sink};
+use crate::request::Origin;
+use crate::sandbox::{JobComponent, JobState, MemoryLimitExceeded, MemoryLimiter, Sandbox};
+use crate::token::{TokenError, TokenSource};
+
+/// Where a run's output goes and how much of it.
+pub struct RunOptions {
+    pub run_id: String,
+    /// Receives the job's stdout as it is written.
+    pub stdout: Option<Sink>,
+    pub stderr: Option<Sink>,
+    /// Most bytes of each stream forwarded and captured.
+    pub output_limit: usize,
+    /// Bytes of each stream kept in the report.
+    pub tail_limit: usize,
+    pub calls: CallPolicy,
+}
+
+impl RunOptions {
+    pub fn new(run_id: impl Into<String>) -> RunOptions {
+        RunOptions {
+            run_id: run_id.into(),
+            stdout: None,
+            stderr: None,
+            output_limit: 1 << 20,
+            tail_limit: 64 << 10,
+            calls: CallPolicy::default(),
+        }
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    Succeeded,
+    /// Exited non-zero, trapped, panicked or could not start.
+    Failed,
+    TimedOut,
+    KilledForMemory,
+}
+
+impl RunStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::Failed => "failed",
+            RunStatus::TimedOut => "timed-out",
+            RunStatus::KilledForMemory => "killed-for-memory",
+        }
+    }
+}
+
+/// What one run did.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    pub job: String,
+    pub run_id: String,
+    pub started: SystemTime,
+    pub duration: Duration,
+    pub status: RunStatus,
+    /// The job's exit code, when it exited.
+    pub exit_code: Option<i32>,
+    /// Why it failed, in one or two lines.
+    pub message: Option<String>,
+    pub stats: CallStats,
+    pub audit: Vec<AuditEntry>,
+    pub audit_dropped: u64,
+    pub stdout_tail: String,
+    pub stderr_tail: String,
+    pub output_truncated: bool,
+}
+
+impl RunReport {
+    /// The one-line summary `warden run` prints last.
+    pub fn summary(&self) -> String {
+        let outcome = match (&self.status, &self.message) {
+            (RunStatus::Succeeded, _) => "succeeded".to_string(),
+            (status, Some(m)) => format!("{}: {m}", status.as_str()),
+            (status, None) => status.as_str().to_string(),
+        };
+        format!(
+            "warden: job {} {outcome} in {:.2}s; {} Canvas request{}, {} denied, {} invalid",
+            self.job,
+            self.duration.as_secs_f64(),
+            self.stats.sent,
+            if self.stats.sent == 1 { "" } else { "s" },
+            self.stats.denied,
+            self.stats.invalid,
+        )
+    }
+}
+
+/// Setting up a run failed before the job started.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot read the worker token from the {source_name}: {error}")]
+    Token {
+        source_name: String,
+        error: TokenError,
+    },
+    #[error(
+        "[env] {key} holds the worker token; a job must never see it, remove it from the manifest"
+    )]
+    TokenInEnv { key: String },
+}
+
+/// Everything a job needs besides its component: the shared sandbox and
+/// client, the Canvas origin and where the token comes from.
+#[derive(Clone)]
+pub struct Runner {
+    pub sandbox: Sandbox,
+    pub client: CanvasClient,
+    pub origin: Origin,
+    pub token: TokenSource,
+}
+
+impl Runner {
+    /// Runs the job once, now.
+    pub async fn run(
+        &self,
+        job: &Manifest,
+        component: &JobComponent,
+        options: RunOptions,
+    ) -> Result<RunReport, RunError> {
+        // Fail before the job starts when the token is unreadable, and make
+        // sure the manifest does not hand the token to the job.
+        let token = self.token.read().map_err(|error| RunError::Token {
+            source_name: self.token.to_string(),
+            error,
+        })?;
+        if let Some((key, _)) = job.env.iter().find(|(_, v)| v.contains(token.expose())) {
+            return Err(RunError::TokenInEnv { key: key.clone() });
+        }
+        drop(token);
+
+        let started = SystemTime::now();
+        let clock = Instant::now();
+        let stdout = Capture::new(options.output_limit, options.tail_limit, options.stdout);
+        let stderr = Capture::new(options.output_limit, options.tail_limit, options.stderr);
+        let wasi = wasi_ctx(job, &options.run_id, &stdout, &stderr);
+        let grant = Arc::new(Grant {
+            origin: self.origin.clone(),
+            scopes: job.scopes.clone(),
+            masquerade: job.masquerade,
+            max_requests: job.limits.max_requests,
+        });
+        let api = CanvasApi::new(
+            job.name.as_str(),
+            grant,
+            self.token.clone(),
+            self.client.clone(),
+            options.calls,
+        );
+        let state = JobState::new(wasi, MemoryLimiter::new(job.limits.memory), api);
+        let mut store = Store::new(self.sandbox.engine(), state);
+        store.limiter(|s| &mut s.limiter);
+        // Yield to the executor at every epoch tick so the deadline below can
+        // interrupt a guest that never calls the host.
+        store.epoch_deadline_async_yield_and_update(1);
+
+        let timeout = job.limits.timeout;
+        let outcome = tokio::time::timeout(timeout, async {
+            let command = component.pre().instantiate_async(&mut store).await?;
+            command.wasi_cli_run().call_run(&mut store).await
+        })
+        .await;
+        let duration = clock.elapsed();
+
+        let (status, exit_code, message) = match outcome {
+            Err(_elapsed) => (
+                RunStatus::TimedOut,
+                None,
+                Some(format!(
+                    "the job did not finish within its timeout of {} ([limits] timeout)",
+                    crate::units::DurationSpec::from_duration(timeout)
+                )),
+            ),
+            Ok(Ok(Ok(()))) => (RunStatus::Succeeded, Some(0), None),
+            Ok(Ok(Err(()))) => (
+                RunStatus::Failed,
+                Some(1),
+                Some("the job's main returned an error".to_string()),
+            ),
+            Ok(Err(error)) => classify(&error, &stderr.tail()),
+        };
+
+        let api = &mut store.data_mut().api;
+        let stats = api.stats();
+        let (audit, audit_dropped) = api.take_audit();
+        Ok(RunReport {
+            job: job.name.to_string(),
+            run_id: options.run_id,
+            started,
+            duration,
+            status,
+            exit_code,
+            message,
+            stats,
+            audit,
+            audit_dropped,
+            stdout_tail: stdout.tail(),
+            stderr_tail: stderr.tail(),
+            output_truncated: stdout.truncated() || stderr.truncated(),
+        })
+    }
+}
+
+/// The job's WASI context: its manifest `[env]`, WARDEN_JOB and
+/// WARDEN_RUN_ID, its name as the only argument, captured stdout and stderr,
+/// empty stdin, no directories, no network.
+fn wasi_ctx(job: &Manifest, run_id: &str, stdout: &Capture, stderr: &Capture) -> WasiCtx {
+    let mut b = WasiCtx::builder();
+    b.stdout(stdout.clone())
+        .stderr(stderr.clone())
+        .arg(job.name.as_str())
+        .env("WARDEN_JOB", job.name.as_str())
+        .env("WARDEN_RUN_ID", run_id)
+        .allow_tcp(false)
+        .allow_udp(false)
+        .allow_ip_name_lookup(false)
+        .socket_addr_check(|_, _| Box::pin(async { false }));
+    for (key, value) in &job.env {
+        b.env(key, value);
+    }
+    b.build()
+}
+
+/// Turns a trap or host error into a status and a message.
+fn classify(error: &wasmtime::Error, stderr: &str) -> (RunStatus, Option<i32>, Option<String>) {
+    if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
+        return match exit.0 {
+            0 => (RunStatus::Succeeded, Some(0), None),
+            code => (
+                RunStatus::Failed,
+                Some(code),
+                Some(format!("the job exited with code {code}")),
+            ),
+        };
+    }
+    if let Some(limit) = error.downcast_ref::<MemoryLimitExceeded>() {
+        return (RunStatus::KilledForMemory, None, Some(limit.to_string()));
+    }
+    match error.downcast_ref::<wasmtime::Trap>() {
+        Some(wasmtime::Trap::StackOverflow) => (
+            RunStatus::Failed,
+            None,
+            Some("the job overflowed its stack (unbounded recursion?)".to_string()),
+        ),
+        Some(wasmtime::Trap::UnreachableCodeReached) => match panic_message(stderr) {
+            Some(panic) => (RunStatus::Failed, None, Some(format!("the job panicked at {panic}"))),
+            None => (
+                RunStatus::Failed,
+                None,
+                Some("the job aborted (wasm `unreachable` reached)".to_string()),
+            ),
+        },
+        // Rust keeps its stack in linear memory below the data; deep
+        // recursion runs off its start, which wasm reports as out of bounds.
+        Some(wasmtime::Trap::MemoryOutOfBounds) => (
+            RunStatus::Failed,
+            None,
+            Some("the job trapped: out of bounds memory access (in a Rust job usually a stack overflow from deep recursion)".to_string()),
+        ),
+        Some(trap) => (RunStatus::Failed, None, Some(format!("the job trapped: {trap}"))),
+        None => (RunStatus::Failed, None, Some(format!("{error:#}"))),
+    }
+}
+
+/// "src/main.rs:3:5: boom" from Rust's panic report on stderr.
+fn panic_message(stderr: &str) -> Option<String> {
+    let start = stderr.rfind("panicked at ")? + "panicked at ".len();
+    let mut lines = stderr[start..].lines();
+    let location = lines.next()?.trim_end_matches(':');
+    let message = lines.next().unwrap_or("").trim();
+    Some(format!("{location}: {message}"))
+}
+
+/// A run id: UTC time and a random suffix, e.g. `20261129T113000Z-3f9a1c`.
+pub fn new_run_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let now = chrono::Utc::now();
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(now.timestamp_nanos_opt().unwrap_or_default() as u128);
+    format!(
+        "{}-{:06x}",
+        now.format("%Y%m%dT%H%M%SZ"),
+        h.finish() & 0xff_ffff
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panic_messages_are_extracted() {
+        let stderr = "\nthread 'main' panicked at src/bin/misbehave.rs:12:9:\nboom: the job gave up\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n";
+        assert_eq!(
+            panic_message(stderr).as_deref(),
+            Some("src/bin/misbehave.rs:12:9: boom: the job gave up")
+        );
+        assert_eq!(panic_message("no panic here"), None);
+    }
+
+    #[test]
+    fn run_ids_are_unique_and_sortable() {
+        let a = new_run_id();
+        let b = new_run_id();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), "20261129T113000Z-3f9a1c".len());
+    }
+}

@@ -1,0 +1,185 @@
+//! Cron schedules and IANA time zones, as written in a manifest. Pure
+//! parsing and validation; the scheduler that fires them comes later.
+
+use std::fmt;
+use std::str::FromStr;
+
+use croner::parser::{CronParser, Seconds, Year};
+use croner::Cron;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
+
+/// A validated cron expression: five fields (minute hour day-of-month month
+/// day-of-week, POSIX day-of-week 0–7 and names like `MON`, `JAN`), an
+/// optional leading seconds field, or `@hourly`, `@daily`, `@weekly`,
+/// `@monthly`, `@yearly`.
+#[derive(Clone)]
+pub struct Schedule {
+    text: String,
+    cron: Cron,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid cron expression {text:?}: {reason}; write five fields \"minute hour day-of-month month day-of-week\", e.g. \"0 6 * * MON\", or @hourly, @daily, @weekly, @monthly, @yearly")]
+pub struct ScheduleError {
+    text: String,
+    reason: String,
+}
+
+impl Schedule {
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    pub fn cron(&self) -> &Cron {
+        &self.cron
+    }
+}
+
+impl FromStr for Schedule {
+    type Err = ScheduleError;
+
+    fn from_str(text: &str) -> Result<Self, ScheduleError> {
+        let err = |reason: String| ScheduleError {
+            text: text.to_string(),
+            reason,
+        };
+        let fields = text.split_whitespace().count();
+        if !text.starts_with('@') && !(5..=6).contains(&fields) {
+            return Err(err(format!("it has {fields} fields")));
+        }
+        let parser = CronParser::builder()
+            .seconds(Seconds::Optional)
+            .year(Year::Disallowed)
+            .build();
+        let cron = parser.parse(text).map_err(|e| err(e.to_string()))?;
+        // "0 0 30 2 *" parses but never fires.
+        let start = chrono::DateTime::<chrono::Utc>::from_timestamp(0, 0).unwrap_or_default();
+        cron.find_next_occurrence(&start, false)
+            .map_err(|_| err("it never fires".to_string()))?;
+        Ok(Schedule {
+            text: text.to_string(),
+            cron,
+        })
+    }
+}
+
+impl fmt::Debug for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Schedule({:?})", self.text)
+    }
+}
+
+impl PartialEq for Schedule {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl<'de> Deserialize<'de> for Schedule {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(D::Error::custom)
+    }
+}
+
+/// An IANA time zone name such as `America/New_York` or `UTC`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeZone(chrono_tz::Tz);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown time zone {0:?}; write an IANA name such as \"UTC\", \"America/New_York\" or \"Europe/Amsterdam\"")]
+pub struct TimeZoneError(String);
+
+impl TimeZone {
+    pub const UTC: TimeZone = TimeZone(chrono_tz::UTC);
+
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.0
+    }
+}
+
+impl Default for TimeZone {
+    fn default() -> Self {
+        TimeZone::UTC
+    }
+}
+
+impl FromStr for TimeZone {
+    type Err = TimeZoneError;
+
+    fn from_str(text: &str) -> Result<Self, TimeZoneError> {
+        text.parse::<chrono_tz::Tz>()
+            .map(TimeZone)
+            .map_err(|_| TimeZoneError(text.to_string()))
+    }
+}
+
+impl fmt::Display for TimeZone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for TimeZone {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(D::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_standard_cron() {
+        for text in [
+            "0 6 * * MON",
+            "*/15 * * * *",
+            "0 0 1 JAN *",
+            "30 2 * * 0",
+            "30 2 * * 7",
+            "0 9 * * 1-5",
+            "0 0 L * *",
+            "0 0 * * 5#2",
+            "0 0 15W * *",
+            "@hourly",
+            "@daily",
+            "@weekly",
+            "@monthly",
+            "@yearly",
+            "0 */5 * * * *",
+        ] {
+            assert!(text.parse::<Schedule>().is_ok(), "{text}");
+        }
+    }
+
+    #[test]
+    fn refuses_bad_cron_with_a_reason() {
+        let e = |t: &str| t.parse::<Schedule>().unwrap_err().to_string();
+        assert!(e("0 6 * *").contains("it has 4 fields"));
+        assert!(e("0 6 * * * * *").contains("it has 7 fields"));
+        assert!(e("61 * * * *").starts_with("invalid cron expression \"61 * * * *\""));
+        assert!(
+            e("0 0 30 2 *").contains("never fires"),
+            "{}",
+            e("0 0 30 2 *")
+        );
+        assert!(e("0 6 * * FUNDAY").contains("invalid cron expression"));
+        assert!(e("@fortnightly").contains("invalid cron expression"));
+    }
+
+    #[test]
+    fn time_zones() {
+        assert_eq!(
+            "America/New_York".parse::<TimeZone>().unwrap().to_string(),
+            "America/New_York"
+        );
+        assert_eq!(TimeZone::default(), TimeZone::UTC);
+        assert_eq!(
+            "Mars/Olympus".parse::<TimeZone>().unwrap_err().to_string(),
+            "unknown time zone \"Mars/Olympus\"; write an IANA name such as \"UTC\", \"America/New_York\" or \"Europe/Amsterdam\""
+        );
+    }
+}

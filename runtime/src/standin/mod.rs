@@ -1,0 +1,471 @@
+//! A stand-in for the Canvas LMS REST API: an HTTP server on 127.0.0.1 with seeded
+//! data that answers like Canvas wherever a job could tell the difference.
+//!
+//! One implementation serves the integration tests (which assert on what really
+//! reached it, through [`StandIn::requests`]) and `warden demo` (which runs the example
+//! jobs against [`Seed::demo`]).
+//!
+//! ```ignore
+//! # async fn f() -> std::io::Result<()> {
+//! use warden::standin::{Seed, StandIn};
+//! let canvas = StandIn::start("secret-token", Seed::demo()).await?;
+//! let url = format!("{}/api/v1/courses/1", canvas.base_url());
+//! // ... point the host at canvas.base_url() with the same token ...
+//! assert!(canvas.requests().iter().all(|r| r.path().starts_with("/api/")));
+//! canvas.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Behaviour in short: every request is recorded (before anything else), charged
+//! against a leaky bucket (`X-Rate-Limit-Remaining`, `X-Request-Cost` on every
+//! response), matched against test overrides, checked for `Authorization: Bearer
+//! <token>`, then routed on the raw path.
+//!
+//! Endpoints (under `/api/v1`; ids may be digits, `self` for accounts and users,
+//! `sis_course_id:X`, `sis_account_id:X`, `sis_user_id:X`, `sis_login_id:X`; an
+//! optional `.json` suffix; HEAD on every GET route; every list paginated):
+//!
+//! | method | path | notes |
+//! | --- | --- | --- |
+//! | GET | `/accounts` | the root accounts (the worker is a root admin) |
+//! | GET | `/accounts/:id` | |
+//! | GET | `/accounts/:id/sub_accounts` | direct children; `recursive=true` for all |
+//! | GET | `/accounts/:id/courses` | account + sub-accounts; `published`, `state[]`, `search_term`, `enrollment_term_id`, `sort`, `order`, `include[]=term,total_students` |
+//! | GET | `/accounts/:id/users` | `search_term`, `sort`, `order`, `include[]=email` |
+//! | GET | `/courses/:id` | 404 when deleted; `include[]` as above |
+//! | PUT | `/courses/:id` | `course[name, course_code, default_view, is_public, start_at, end_at, sis_course_id, event]`, `offer` |
+//! | DELETE | `/courses/:id` | `event=delete` or `event=conclude` |
+//! | GET | `/courses/:id/users` | `enrollment_type[]`, `search_term`, `include[]=email,enrollments` |
+//! | GET | `/users/:id` | |
+//! | GET | `/users/:id/profile` | |
+
+mod overrides;
+mod paginate;
+mod params;
+mod ratelimit;
+mod record;
+mod reply;
+mod routes;
+mod seed;
+mod state;
+mod time;
+mod views;
+
+#[cfg(test)]
+mod tests;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, HttpBody};
+use axum::extract::{Request, State};
+use axum::response::Response;
+use axum::Router;
+use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH};
+use http::{HeaderMap, Method, Uri};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use overrides::Override;
+pub use paginate::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
+pub use ratelimit::{request_cost, LeakyBucket};
+pub use record::{
+    RecordedRequest, MAX_RECORDED_BODY, MAX_RECORDED_BODY_TOTAL, MAX_RECORDED_REQUESTS,
+};
+pub use reply::{JSON_CONTENT_TYPE, WWW_AUTHENTICATE_VALUE};
+pub use routes::DEFAULT_VIEWS;
+pub use seed::{Account, Course, Enrollment, Seed, Term, User, WORKER_USER_ID};
+
+use record::Recorder;
+use reply::Reply;
+use state::Data;
+
+/// Bodies longer than this are not read to the end: the request gets a 413 and the
+/// connection is closed.
+const MAX_DRAINED_BODY: usize = 64 * 1024 * 1024;
+
+/// How long [`StandIn::shutdown`] waits for in-flight requests before aborting.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Locks a mutex, carrying on with the data if another thread panicked while holding it.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// State shared by the server task and the [`StandIn`] handle.
+pub(crate) struct Shared {
+    pub(crate) token: String,
+    pub(crate) base_url: String,
+    pub(crate) data: Mutex<Data>,
+    recorder: Mutex<Recorder>,
+    overrides: Mutex<Vec<Override>>,
+    bucket: Mutex<LeakyBucket>,
+    seq: AtomicU64,
+}
+
+/// A running Canvas stand-in. Dropping it (or [`StandIn::shutdown`]) stops it.
+pub struct StandIn {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for StandIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StandIn")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StandIn {
+    /// Binds 127.0.0.1:0 and serves in a spawned tokio task. `token` is the only bearer
+    /// token it accepts. Must be called inside a tokio runtime.
+    pub async fn start(token: impl Into<String>, seed: Seed) -> std::io::Result<StandIn> {
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            token: token.into(),
+            base_url: format!("http://{addr}"),
+            data: Mutex::new(Data::from_seed(seed)),
+            recorder: Mutex::new(Recorder::new(
+                MAX_RECORDED_REQUESTS,
+                MAX_RECORDED_BODY_TOTAL,
+            )),
+            overrides: Mutex::new(Vec::new()),
+            bucket: Mutex::new(LeakyBucket::default()),
+            seq: AtomicU64::new(0),
+        });
+        let app = Router::new().fallback(handle).with_state(shared.clone());
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+                // A dropped sender also means stop.
+                let _ = stop_rx.await;
+            });
+            if let Err(e) = server.await {
+                tracing::warn!(error = %e, "Canvas stand-in server stopped with an error");
+            }
+        });
+        tracing::debug!(%addr, "Canvas stand-in listening");
+        Ok(StandIn {
+            shared,
+            addr,
+            stop: Some(stop_tx),
+            task: Some(task),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT` (no trailing slash).
+    pub fn base_url(&self) -> String {
+        self.shared.base_url.clone()
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The one token it accepts.
+    pub fn token(&self) -> String {
+        self.shared.token.clone()
+    }
+
+    /// Every request received, in order, including rejected ones (at most the last
+    /// [`MAX_RECORDED_REQUESTS`]).
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.recorder).snapshot()
+    }
+
+    /// Forgets the recorded requests.
+    pub fn clear_requests(&self) {
+        lock(&self.shared.recorder).clear();
+    }
+
+    /// A course's current state (deleted ones included), to assert writes.
+    pub fn course(&self, id: u64) -> Option<Course> {
+        lock(&self.shared.data).courses.get(&id).cloned()
+    }
+
+    /// All courses (deleted ones included), by id.
+    pub fn courses(&self) -> Vec<Course> {
+        lock(&self.shared.data).courses.values().cloned().collect()
+    }
+
+    /// All accounts, by id.
+    pub fn accounts(&self) -> Vec<Account> {
+        lock(&self.shared.data).accounts.values().cloned().collect()
+    }
+
+    /// All users, by id.
+    pub fn users(&self) -> Vec<User> {
+        lock(&self.shared.data).users.values().cloned().collect()
+    }
+
+    /// Adds or replaces a course (tests that need a particular state).
+    pub fn put_course(&self, course: Course) {
+        lock(&self.shared.data).courses.insert(course.id, course);
+    }
+
+    /// A canned answer for one method + exact raw path (without query). It takes
+    /// precedence over the built-in routes, still after the token check unless
+    /// `skip_auth`. The newest override for a method + path wins. In `headers` and
+    /// `body`, `{token}` is replaced with the bearer token the request actually carried
+    /// (empty if none) and `{base}` with [`StandIn::base_url`]. A GET override also
+    /// answers HEAD (without the body).
+    pub fn add_override(&self, o: Override) {
+        lock(&self.shared.overrides).push(o);
+    }
+
+    /// Removes all overrides.
+    pub fn clear_overrides(&self) {
+        lock(&self.shared.overrides).clear();
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish (up to 5 s), and
+    /// waits for the server task to end.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(mut task) = self.task.take() {
+            if tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+            }
+        }
+    }
+}
+
+impl Drop for StandIn {
+    fn drop(&mut self) {
+        // Stops accepting at once; open connections are closed gracefully by their own
+        // tasks (idle keep-alive ones immediately).
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// The request-target exactly as received.
+fn raw_target(uri: &Uri) -> String {
+    match (uri.scheme(), uri.path_and_query()) {
+        (None, Some(pq)) => pq.as_str().to_string(),
+        _ => uri.to_string(),
+    }
+}
+
+/// The raw path (origin-form and absolute-form alike), without the query.
+fn raw_path(uri: &Uri) -> &str {
+    uri.path()
+}
+
+struct ReadBody {
+    kept: Vec<u8>,
+    truncated: bool,
+    too_large: bool,
+    failed: bool,
+}
+
+/// Reads the body, keeping at most [`MAX_RECORDED_BODY`] bytes and giving up after
+/// [`MAX_DRAINED_BODY`].
+async fn read_body(mut body: Body) -> ReadBody {
+    let mut out = ReadBody {
+        kept: Vec::new(),
+        truncated: false,
+        too_large: false,
+        failed: false,
+    };
+    let mut total = 0usize;
+    loop {
+        let frame = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await;
+        match frame {
+            None => break,
+            Some(Err(e)) => {
+                tracing::debug!(error = %e, "stand-in: failed reading a request body");
+                out.failed = true;
+                break;
+            }
+            Some(Ok(frame)) => {
+                let Ok(data) = frame.into_data() else {
+                    continue;
+                };
+                total = total.saturating_add(data.len());
+                let room = MAX_RECORDED_BODY.saturating_sub(out.kept.len());
+                if data.len() > room {
+                    out.truncated = true;
+                }
+                out.kept.extend_from_slice(&data[..data.len().min(room)]);
+                if total > MAX_DRAINED_BODY {
+                    out.too_large = true;
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// What the `Authorization` header said.
+enum Auth {
+    Valid(String),
+    /// No bearer token at all (missing header, other scheme, empty token).
+    Missing,
+    /// A bearer token that is not ours.
+    Invalid(String),
+}
+
+impl Auth {
+    fn carried_token(&self) -> &str {
+        match self {
+            Auth::Valid(t) | Auth::Invalid(t) => t,
+            Auth::Missing => "",
+        }
+    }
+}
+
+fn check_auth(headers: &HeaderMap, token: &str) -> Auth {
+    let Some(value) = headers.get(http::header::AUTHORIZATION) else {
+        return Auth::Missing;
+    };
+    let value = String::from_utf8_lossy(value.as_bytes());
+    let value = value.trim();
+    let (scheme, rest) = match value.split_once(|c: char| c.is_ascii_whitespace()) {
+        Some((s, r)) => (s, r.trim()),
+        None => (value, ""),
+    };
+    if !scheme.eq_ignore_ascii_case("bearer") || rest.is_empty() {
+        return Auth::Missing;
+    }
+    if constant_time_eq(rest.as_bytes(), token.as_bytes()) {
+        Auth::Valid(rest.to_string())
+    } else {
+        Auth::Invalid(rest.to_string())
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The one handler: record, charge, answer.
+async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let read = read_body(body).await;
+    let method = parts.method.as_str().to_string();
+    let is_head = parts.method == Method::HEAD;
+
+    lock(&shared.recorder).push(RecordedRequest {
+        method: method.clone(),
+        target: raw_target(&parts.uri),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body: read.kept.clone(),
+        body_truncated: read.truncated,
+    });
+
+    let cost = request_cost(&method);
+    let remaining = lock(&shared.bucket).charge(cost, Instant::now());
+    let seq = shared.seq.fetch_add(1, Ordering::Relaxed) + 1;
+
+    let reply = answer(&shared, &parts, &read);
+    finish(reply, is_head, cost, remaining, seq)
+}
+
+fn answer(shared: &Shared, parts: &http::request::Parts, read: &ReadBody) -> Reply {
+    let auth = check_auth(&parts.headers, &shared.token);
+    let path = raw_path(&parts.uri);
+    let method = parts.method.as_str();
+
+    let found = {
+        let list = lock(&shared.overrides);
+        overrides::find(&list, method, path).cloned()
+    };
+    if let Some(o) = found {
+        if o.skip_auth || matches!(auth, Auth::Valid(_)) {
+            return o.reply(auth.carried_token(), &shared.base_url);
+        }
+    }
+    match auth {
+        Auth::Missing => return Reply::unauthenticated(),
+        Auth::Invalid(_) => return Reply::invalid_token(),
+        Auth::Valid(_) => {}
+    }
+    if read.too_large || read.truncated {
+        return Reply::error(
+            http::StatusCode::PAYLOAD_TOO_LARGE,
+            &format!(
+                "The request body is larger than the stand-in accepts ({MAX_RECORDED_BODY} bytes)."
+            ),
+        );
+    }
+    if read.failed {
+        return Reply::bad_request("The request body could not be read.");
+    }
+    let route_method = if parts.method == Method::HEAD {
+        "GET"
+    } else {
+        method
+    };
+    routes::route(
+        shared,
+        &routes::ApiRequest {
+            method: route_method,
+            raw_path: path,
+            raw_query: parts.uri.query(),
+            headers: &parts.headers,
+            body: &read.kept,
+        },
+    )
+}
+
+/// Adds the headers every response carries and turns the reply into a response.
+fn finish(reply: Reply, is_head: bool, cost: f64, remaining: f64, seq: u64) -> Response {
+    let rate_remaining = HeaderName::from_static("x-rate-limit-remaining");
+    let request_cost = HeaderName::from_static("x-request-cost");
+    let mut reply = reply;
+    if !reply.has_header(&rate_remaining) {
+        reply = reply.with_header(rate_remaining, &ratelimit::format_float(remaining));
+    }
+    if !reply.has_header(&request_cost) {
+        reply = reply.with_header(request_cost, &ratelimit::format_float(cost));
+    }
+    let context = HeaderName::from_static("x-request-context-id");
+    if !reply.has_header(&context) {
+        reply = reply.with_header(context, &format!("00000000-0000-4000-8000-{seq:012}"));
+    }
+    let len = reply.body.len();
+    let body = if is_head {
+        Body::empty()
+    } else {
+        Body::from(reply.body)
+    };
+    let mut resp = Response::new(body);
+    *resp.status_mut() = reply.status;
+    let headers = resp.headers_mut();
+    for (name, value) in reply.headers {
+        headers.append(name, value);
+    }
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
+    resp
+}

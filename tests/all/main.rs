@@ -1,0 +1,12 @@
+//! Warden's integration tests: real components (built by
+//! tests/artifacts/build.rs) running in the real sandbox against the Canvas
+//! stand-in. One test binary, so each component is compiled once.
+
+mod cli;
+mod jobs;
+mod request_path;
+mod sandbox;
+mod sdk;
+mod secrecy;
+mod support;
+mod ui;

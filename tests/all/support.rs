@@ -1,0 +1,159 @@
+//! Shared set-up for the integration tests: one sandbox and one compiled
+//! copy of each test component per test binary, a stand-in Canvas, and
+//! helpers to run a job and capture everything it printed.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use warden::client::CanvasClient;
+use warden::host::CallPolicy;
+use warden::manifest::Manifest;
+use warden::request::Origin;
+use warden::run::{RunOptions, RunReport, Runner};
+use warden::sandbox::{JobComponent, Sandbox};
+use warden::standin::{Seed, StandIn};
+use warden::token::{Token, TokenSource};
+
+/// The worker token of every test: long and distinctive, so a scan for it
+/// cannot match by accident.
+pub const TOKEN: &str = "7~WardenTestToken-q8ZxK2mV9pL4rT6yN1bC3dF5gH7jW0sA";
+
+pub fn sandbox() -> &'static Sandbox {
+    static SANDBOX: OnceLock<Sandbox> = OnceLock::new();
+    SANDBOX.get_or_init(|| Sandbox::new().expect("sandbox"))
+}
+
+/// Compiles each component once per test binary.
+pub fn component(path: &str) -> JobComponent {
+    static CACHE: OnceLock<Mutex<HashMap<String, JobComponent>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(c) = cache.lock().unwrap().get(path) {
+        return c.clone();
+    }
+    let loaded = sandbox()
+        .load(Path::new(path))
+        .unwrap_or_else(|e| panic!("{e}"));
+    cache
+        .lock()
+        .unwrap()
+        .entry(path.to_string())
+        .or_insert(loaded)
+        .clone()
+}
+
+pub async fn standin() -> StandIn {
+    standin_with(Seed::demo()).await
+}
+
+pub async fn standin_with(seed: Seed) -> StandIn {
+    StandIn::start(TOKEN, seed).await.expect("stand-in starts")
+}
+
+/// A manifest for `component` with these scopes, parsed like a real file.
+/// `extra` is appended verbatim (e.g. a `[limits]` table).
+pub fn manifest(component: &str, scopes: &[&str], extra: &str) -> Manifest {
+    let scopes: Vec<String> = scopes.iter().map(|s| format!("{s:?}")).collect();
+    let text = format!(
+        "version = 1\n[job]\nname = \"test-job\"\ncomponent = {component:?}\n[canvas]\nscopes = [{}]\n{extra}",
+        scopes.join(", ")
+    );
+    Manifest::parse(Path::new("/tests/job.toml"), &text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+pub fn runner(base_url: &str) -> Runner {
+    Runner {
+        sandbox: sandbox().clone(),
+        client: CanvasClient::new().expect("client"),
+        origin: Origin::parse(base_url).expect("origin"),
+        token: TokenSource::Fixed(Token::new(TOKEN).unwrap()),
+    }
+}
+
+/// A buffer a run's output is forwarded into.
+#[derive(Clone, Default)]
+pub struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl Buffer {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl Write for Buffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What a run produced.
+pub struct Ran {
+    pub report: RunReport,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn fast_retries() -> CallPolicy {
+    CallPolicy {
+        throttle_backoff: Duration::from_millis(10),
+        ..CallPolicy::default()
+    }
+}
+
+/// Runs `manifest` once against the Canvas at `base_url`.
+pub async fn run(base_url: &str, manifest: &Manifest) -> Ran {
+    run_with(runner(base_url), manifest, fast_retries()).await
+}
+
+pub async fn run_with(runner: Runner, manifest: &Manifest, calls: CallPolicy) -> Ran {
+    let component = component(manifest.component.to_str().unwrap());
+    let (stdout, stderr) = (Buffer::default(), Buffer::default());
+    let mut options = RunOptions::new("test-run");
+    options.stdout = Some(Box::new(stdout.clone()));
+    options.stderr = Some(Box::new(stderr.clone()));
+    options.calls = calls;
+    let report = runner
+        .run(manifest, &component, options)
+        .await
+        .expect("run starts");
+    Ran {
+        report,
+        stdout: stdout.text(),
+        stderr: stderr.text(),
+    }
+}
+
+/// Runs the `scripted` guest with these requests (a JSON array of
+/// `{method, path, query, headers, body}`) and returns one JSON value per
+/// request.
+pub async fn script(
+    base_url: &str,
+    scopes: &[&str],
+    extra: &str,
+    steps: serde_json::Value,
+) -> (Vec<serde_json::Value>, Ran) {
+    let mut m = manifest(warden_test_artifacts::SCRIPTED, scopes, extra);
+    m.env.insert("SCRIPT".into(), steps.to_string());
+    let ran = run(base_url, &m).await;
+    let results = ran
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    (results, ran)
+}
+
+/// `{"err": {"kind": …}}` → the kind; `{"ok": …}` → "ok".
+pub fn kind(result: &serde_json::Value) -> &str {
+    if result.get("ok").is_some() {
+        "ok"
+    } else {
+        result["err"]["kind"].as_str().unwrap_or("?")
+    }
+}
