@@ -92,10 +92,14 @@ impl RunReport {
             (status, Some(m)) => format!("{}: {m}", status.as_str()),
             (status, None) => status.as_str().to_string(),
         };
+        let took = if self.duration < std::time::Duration::from_secs(1) {
+            format!("{} ms", self.duration.as_millis())
+        } else {
+            format!("{:.2} s", self.duration.as_secs_f64())
+        };
         format!(
-            "warden: job {} {outcome} in {:.2}s; {} Canvas request{}, {} denied, {} invalid",
+            "warden: job {} {outcome} in {took}; {} Canvas request{}, {} denied, {} invalid",
             self.job,
-            self.duration.as_secs_f64(),
             self.stats.sent,
             if self.stats.sent == 1 { "" } else { "s" },
             self.stats.denied,

@@ -29,7 +29,7 @@
 //!   denial of service by a long request path. No real Canvas scope comes near
 //!   the budget.
 //!
-//! Matching is a small backtracking matcher over parsed [`Node`]s and does not
+//! Matching is a small backtracking matcher over parsed `Node`s and does not
 //! allocate.
 
 use std::cell::Cell;

@@ -5,7 +5,7 @@
 //! reached it, through [`StandIn::requests`]) and `warden demo` (which runs the example
 //! jobs against [`Seed::demo`]).
 //!
-//! ```ignore
+//! ```no_run
 //! # async fn f() -> std::io::Result<()> {
 //! use warden::standin::{Seed, StandIn};
 //! let canvas = StandIn::start("secret-token", Seed::demo()).await?;
