@@ -1,14 +1,25 @@
-//! The runtime config, `warden.toml`: which Canvas to talk to and where the
-//! worker token comes from.
+//! The runtime config, `warden.toml`: which Canvas to talk to, where the
+//! worker token comes from, and for `warden serve` which jobs to run and
+//! where to keep their history.
 //!
 //! ```toml
 //! version = 1                                    # optional; 1 is the only version
+//! jobs = ["jobs/*/job.toml"]                     # manifests (globs, relative to this file)
+//! state = "state/warden.db"                      # run history (SQLite); optional for `warden run`
+//! cache = "state/cache"                          # compiled components; default: beside `state`
 //! [canvas]
 //! base_url = "https://school.instructure.com"   # http:// only for loopback hosts
 //! token_env = "CANVAS_TOKEN"                     # or: token_file = "/run/secrets/canvas-token"
+//! [history]                                      # optional; these are the defaults
+//! max_age = "90d"                                # runs older than this are deleted
+//! max_runs = 1000                                # and all but the newest 1000 of each job
+//! [daemon]                                       # optional; these are the defaults
+//! shutdown_grace = "30s"                         # on SIGTERM, running jobs get this long
+//! reload_interval = "2s"                         # how often manifest and component files are checked
 //! ```
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -17,13 +28,36 @@ use crate::diag::FileError;
 use crate::manifest::FormatVersion;
 use crate::request::Origin;
 use crate::token::TokenSource;
+use crate::units::DurationSpec;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     #[allow(dead_code)]
     version: Option<FormatVersion>,
+    #[serde(default)]
+    jobs: Vec<Spanned<String>>,
+    state: Option<Spanned<String>>,
+    cache: Option<Spanned<String>>,
     canvas: Spanned<RawCanvas>,
+    #[serde(default)]
+    history: RawHistory,
+    #[serde(default)]
+    daemon: RawDaemon,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawHistory {
+    max_age: Option<DurationSpec>,
+    max_runs: Option<Spanned<u64>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDaemon {
+    shutdown_grace: Option<DurationSpec>,
+    reload_interval: Option<DurationSpec>,
 }
 
 #[derive(Deserialize)]
@@ -39,6 +73,50 @@ struct RawCanvas {
 pub struct Config {
     pub path: PathBuf,
     pub canvas: CanvasConfig,
+    /// Manifest globs, anchored at the config's folder.
+    pub jobs: Vec<String>,
+    /// The run-history database.
+    pub state: Option<PathBuf>,
+    /// Where compiled components are kept; None: no cache.
+    pub cache: Option<PathBuf>,
+    pub history: HistoryConfig,
+    pub daemon: DaemonConfig,
+}
+
+/// How long the run history keeps runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryConfig {
+    pub max_age: Duration,
+    /// Per job.
+    pub max_runs: usize,
+}
+
+impl Default for HistoryConfig {
+    fn default() -> Self {
+        HistoryConfig {
+            max_age: Duration::from_secs(90 * 86_400),
+            max_runs: 1000,
+        }
+    }
+}
+
+/// How `warden serve` behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DaemonConfig {
+    /// On SIGTERM/SIGINT, how long running jobs may finish before they are
+    /// cancelled.
+    pub shutdown_grace: Duration,
+    /// How often manifest and component files are checked for changes.
+    pub reload_interval: Duration,
+}
+
+impl Default for DaemonConfig {
+    fn default() -> Self {
+        DaemonConfig {
+            shutdown_grace: Duration::from_secs(30),
+            reload_interval: Duration::from_secs(2),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -99,10 +177,95 @@ impl Config {
             }
         };
 
+        let folder = path.parent().unwrap_or(Path::new(""));
+        let mut jobs = Vec::new();
+        for glob in &raw.jobs {
+            let anchored = folder.join(glob.get_ref());
+            let anchored = anchored.to_string_lossy().into_owned();
+            if let Err(e) = glob::Pattern::new(&anchored) {
+                return Err(at(
+                    glob.span(),
+                    format!("jobs: {:?} is not a valid glob: {e}", glob.get_ref()),
+                ));
+            }
+            jobs.push(anchored);
+        }
+        let non_empty = |field: &Option<Spanned<String>>, name: &str| match field {
+            Some(v) if v.get_ref().is_empty() => Err(at(v.span(), format!("{name} is empty"))),
+            Some(v) => Ok(Some(folder.join(v.get_ref()))),
+            None => Ok(None),
+        };
+        let state = non_empty(&raw.state, "state")?;
+        let cache = non_empty(&raw.cache, "cache")?.or_else(|| {
+            state
+                .as_ref()
+                .map(|db| db.parent().unwrap_or(Path::new("")).join("cache"))
+        });
+
+        let defaults = HistoryConfig::default();
+        let max_runs = match &raw.history.max_runs {
+            Some(n) if *n.get_ref() == 0 => {
+                return Err(at(
+                    n.span(),
+                    "max_runs must be at least 1 (it is the number of runs kept per job)".into(),
+                ))
+            }
+            Some(n) => usize::try_from(*n.get_ref()).unwrap_or(usize::MAX),
+            None => defaults.max_runs,
+        };
+        let history = HistoryConfig {
+            max_age: raw
+                .history
+                .max_age
+                .map_or(defaults.max_age, |d| d.as_duration()),
+            max_runs,
+        };
+        let daemon_defaults = DaemonConfig::default();
+        let daemon = DaemonConfig {
+            shutdown_grace: raw
+                .daemon
+                .shutdown_grace
+                .map_or(daemon_defaults.shutdown_grace, |d| d.as_duration()),
+            reload_interval: raw
+                .daemon
+                .reload_interval
+                .map_or(daemon_defaults.reload_interval, |d| d.as_duration()),
+        };
+
         Ok(Config {
             path: path.to_path_buf(),
             canvas: CanvasConfig { origin, token },
+            jobs,
+            state,
+            cache,
+            history,
+            daemon,
         })
+    }
+
+    /// The manifests the `jobs` globs match now, sorted, without duplicates.
+    /// A glob that matches nothing is not an error (the folder may fill
+    /// later); an unreadable folder is.
+    pub fn manifest_paths(&self) -> Result<Vec<PathBuf>, FileError> {
+        let mut found = Vec::new();
+        for pattern in &self.jobs {
+            let paths = glob::glob(pattern)
+                .map_err(|e| FileError::whole(&self.path, format!("jobs: {pattern:?}: {e}")))?;
+            for entry in paths {
+                let path = entry.map_err(|e| {
+                    FileError::whole(
+                        &self.path,
+                        format!("jobs: cannot read {}", e.path().display()),
+                    )
+                })?;
+                if path.is_file() {
+                    found.push(path);
+                }
+            }
+        }
+        found.sort();
+        found.dedup();
+        Ok(found)
     }
 }
 
@@ -134,6 +297,57 @@ mod tests {
             c.canvas.token,
             TokenSource::File("/etc/warden/secrets/token".into())
         );
+    }
+
+    #[test]
+    fn daemon_settings_and_their_defaults() {
+        let c = parse(
+            "jobs = [\"jobs/*/job.toml\"]\nstate = \"state/warden.db\"\n[canvas]\nbase_url = \"https://a.example\"\ntoken_env = \"T\"\n[history]\nmax_runs = 5\n[daemon]\nshutdown_grace = \"5s\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.jobs, ["/etc/warden/jobs/*/job.toml"]);
+        assert_eq!(
+            c.state.as_deref(),
+            Some(Path::new("/etc/warden/state/warden.db"))
+        );
+        assert_eq!(
+            c.cache.as_deref(),
+            Some(Path::new("/etc/warden/state/cache"))
+        );
+        assert_eq!(c.history.max_runs, 5);
+        assert_eq!(c.history.max_age, HistoryConfig::default().max_age);
+        assert_eq!(c.daemon.shutdown_grace, Duration::from_secs(5));
+        assert_eq!(c.daemon.reload_interval, Duration::from_secs(2));
+
+        let bare =
+            parse("[canvas]\nbase_url = \"https://a.example\"\ntoken_env = \"T\"\n").unwrap();
+        assert!(bare.jobs.is_empty() && bare.state.is_none() && bare.cache.is_none());
+        let e = parse("[canvas]\nbase_url = \"https://a.example\"\ntoken_env = \"T\"\n[history]\nmax_runs = 0\n")
+            .unwrap_err();
+        assert!(e.contains(":5:12: max_runs must be at least 1"), "{e}");
+        let e = parse(
+            "jobs = [\"a/[\"]\n[canvas]\nbase_url = \"https://a.example\"\ntoken_env = \"T\"\n",
+        )
+        .unwrap_err();
+        assert!(e.contains(":1:9: jobs: \"a/[\" is not a valid glob"), "{e}");
+    }
+
+    #[test]
+    fn manifest_paths_expand_the_globs() {
+        let dir = std::env::temp_dir().join(format!("warden-config-{}", std::process::id()));
+        for job in ["b", "a"] {
+            std::fs::create_dir_all(dir.join("jobs").join(job)).unwrap();
+            std::fs::write(dir.join("jobs").join(job).join("job.toml"), "").unwrap();
+        }
+        std::fs::create_dir_all(dir.join("jobs/empty")).unwrap();
+        let text = "jobs = [\"jobs/*/job.toml\", \"jobs/a/job.toml\", \"nothing/*.toml\"]\n[canvas]\nbase_url = \"https://a.example\"\ntoken_env = \"T\"\n";
+        let c = Config::parse(&dir.join("warden.toml"), text).unwrap();
+        let found = c.manifest_paths().unwrap();
+        assert_eq!(
+            found,
+            [dir.join("jobs/a/job.toml"), dir.join("jobs/b/job.toml")]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -102,6 +102,10 @@ pub struct CallStats {
     pub invalid: u64,
 }
 
+/// Receives each audit entry as it happens (the daemon writes them to the
+/// run history, so a crash loses none that were made).
+pub type AuditSink = Arc<dyn Fn(&AuditEntry) + Send + Sync>;
+
 /// Most audit entries kept per run; later ones are counted, not stored.
 const AUDIT_LIMIT: usize = 10_000;
 
@@ -115,6 +119,7 @@ pub struct CanvasApi {
     stats: CallStats,
     audit: Vec<AuditEntry>,
     audit_dropped: u64,
+    sink: Option<AuditSink>,
 }
 
 impl CanvasApi {
@@ -134,7 +139,14 @@ impl CanvasApi {
             stats: CallStats::default(),
             audit: Vec::new(),
             audit_dropped: 0,
+            sink: None,
         }
+    }
+
+    /// Also hands every audit entry to `sink` as it happens.
+    pub fn with_sink(mut self, sink: Option<AuditSink>) -> CanvasApi {
+        self.sink = sink;
+        self
     }
 
     pub fn stats(&self) -> CallStats {
@@ -147,6 +159,9 @@ impl CanvasApi {
     }
 
     fn record(&mut self, entry: AuditEntry) {
+        if let Some(sink) = &self.sink {
+            sink(&entry);
+        }
         if self.audit.len() < AUDIT_LIMIT {
             self.audit.push(entry);
         } else {

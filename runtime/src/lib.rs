@@ -17,10 +17,14 @@
 //! - [`sandbox`], [`host`], [`client`], [`output`], [`run`]: running a job.
 //! - [`standin`]: a Canvas stand-in with seeded data, for tests and the demo.
 
+pub mod cache;
 pub mod catalog;
 pub mod client;
+pub mod clock;
 pub mod config;
+pub mod daemon;
 pub mod diag;
+pub mod history;
 pub mod host;
 pub mod manifest;
 pub mod output;
@@ -29,6 +33,7 @@ pub mod request;
 pub mod run;
 pub mod sandbox;
 pub mod schedule;
+pub mod scheduler;
 pub mod scope;
 pub mod standin;
 pub mod token;

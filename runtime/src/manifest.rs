@@ -148,6 +148,73 @@ struct RawJob {
     component: Spanned<String>,
     schedule: Option<Schedule>,
     timezone: Option<TimeZone>,
+    #[serde(default)]
+    concurrency: Concurrency,
+    #[serde(default)]
+    catch_up: Option<Spanned<CatchUpMode>>,
+    starting_deadline: Option<Spanned<DurationSpec>>,
+    jitter: Option<DurationSpec>,
+    #[serde(default)]
+    suspend: bool,
+    retry: Option<Retry>,
+}
+
+/// What a firing does while the job's previous run is still going.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Concurrency {
+    /// Skip the firing and record it as skipped.
+    #[default]
+    Forbid,
+    /// Start another run alongside.
+    Allow,
+    /// Cancel the running run and start a new one.
+    Replace,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum CatchUpMode {
+    None,
+    Latest,
+}
+
+/// What happens to firings missed while the daemon was down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CatchUp {
+    /// They are dropped.
+    #[default]
+    None,
+    /// The most recent one runs once, if it is no older than the deadline
+    /// (any age when there is none).
+    Latest { deadline: Option<Duration> },
+}
+
+/// Retrying a failed run: up to `attempts` more runs, the first after
+/// `backoff`, each following one after twice the previous wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retry {
+    pub attempts: u32,
+    #[serde(deserialize_with = "duration")]
+    pub backoff: Duration,
+}
+
+fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    DurationSpec::deserialize(d).map(|d| d.as_duration())
+}
+
+/// When and how the scheduler fires a job (`[job]` fields besides
+/// `schedule` and `timezone`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Firing {
+    pub concurrency: Concurrency,
+    pub catch_up: CatchUp,
+    /// A random delay up to this bound before each scheduled run.
+    pub jitter: Option<Duration>,
+    /// Loaded and checked, but not fired.
+    pub suspend: bool,
+    pub retry: Option<Retry>,
 }
 
 #[derive(Deserialize)]
@@ -231,6 +298,7 @@ pub struct Manifest {
     pub component_position: (usize, usize),
     pub schedule: Option<Schedule>,
     pub timezone: TimeZone,
+    pub firing: Firing,
     pub scopes: ScopeSet,
     /// Whether requests may carry `as_user_id`.
     pub masquerade: bool,
@@ -290,6 +358,34 @@ impl Manifest {
             ));
         }
 
+        let catch_up = match (raw.job.catch_up, raw.job.starting_deadline) {
+            (Some(mode), deadline) if *mode.get_ref() == CatchUpMode::Latest => CatchUp::Latest {
+                deadline: deadline.map(|d| d.get_ref().as_duration()),
+            },
+            (_, Some(deadline)) => {
+                return Err(at(
+                    deadline.span(),
+                    "starting_deadline applies only with catch_up = \"latest\"".into(),
+                ))
+            }
+            _ => CatchUp::None,
+        };
+        if let Some(retry) = &raw.job.retry {
+            if retry.attempts > 100 {
+                return Err(FileError::whole(
+                    path,
+                    "[job] retry: attempts must be at most 100".to_string(),
+                ));
+            }
+        }
+        let firing = Firing {
+            concurrency: raw.job.concurrency,
+            catch_up,
+            jitter: raw.job.jitter.map(|j| j.as_duration()),
+            suspend: raw.job.suspend,
+            retry: raw.job.retry.filter(|r| r.attempts > 0),
+        };
+
         let mut warnings = Vec::new();
         let mut scopes: Vec<Scope> = Vec::new();
         for entry in raw.canvas.scopes {
@@ -306,10 +402,14 @@ impl Manifest {
                 continue;
             }
             if !catalog::is_canvas_scope(scope.as_str()) {
+                let hint = match catalog::closest(scope.as_str()) {
+                    Some(real) => format!("; did you mean {real:?}?"),
+                    None => String::new(),
+                };
                 warnings.push(at(
                     span,
                     format!(
-                        "scope {:?} is not one of the scopes Canvas defines; it is used as written, but a Canvas developer key could not grant it",
+                        "scope {:?} is not one of the scopes Canvas defines (it is used as written, but a Canvas developer key could not grant it){hint}",
                         scope.as_str()
                     ),
                 ));
@@ -325,6 +425,7 @@ impl Manifest {
             component_position,
             schedule: raw.job.schedule,
             timezone: raw.job.timezone.unwrap_or_default(),
+            firing,
             scopes: ScopeSet::new(scopes),
             masquerade: raw.canvas.masquerade,
             limits,
@@ -408,6 +509,44 @@ ACCOUNT_ID = "1"
     }
 
     #[test]
+    fn firing_policies() {
+        let m = parse(&GOOD.replace(
+            "timezone = \"America/New_York\"",
+            "timezone = \"America/New_York\"\nconcurrency = \"replace\"\ncatch_up = \"latest\"\nstarting_deadline = \"2h\"\njitter = \"30s\"\nsuspend = true\nretry = { attempts = 2, backoff = \"1m\" }",
+        ))
+        .unwrap();
+        assert_eq!(
+            m.firing,
+            Firing {
+                concurrency: Concurrency::Replace,
+                catch_up: CatchUp::Latest {
+                    deadline: Some(Duration::from_secs(7200))
+                },
+                jitter: Some(Duration::from_secs(30)),
+                suspend: true,
+                retry: Some(Retry {
+                    attempts: 2,
+                    backoff: Duration::from_secs(60)
+                }),
+            }
+        );
+        assert_eq!(parse(GOOD).unwrap().firing, Firing::default());
+        let e = |extra: &str| {
+            parse(&GOOD.replace(
+                "timezone = \"America/New_York\"",
+                &format!("timezone = \"America/New_York\"\n{extra}"),
+            ))
+            .unwrap_err()
+        };
+        assert!(e("concurrency = \"queue\"")
+            .contains("unknown variant `queue`, expected one of `forbid`, `allow`, `replace`"));
+        assert!(e("starting_deadline = \"1h\"")
+            .contains(":9:21: starting_deadline applies only with catch_up = \"latest\""));
+        assert!(e("retry = { attempts = 2 }").contains("missing field `backoff`"));
+        assert!(e("retry = { attempts = 2, backoff = \"soon\" }").contains("invalid duration"));
+    }
+
+    #[test]
     fn errors_name_file_line_and_column() {
         let bad = GOOD.replace("max_requests = 10000", "max_request = 10000");
         let e = parse(&bad).unwrap_err();
@@ -479,6 +618,11 @@ ACCOUNT_ID = "1"
         let warnings: Vec<String> = m.warnings().iter().map(|w| w.to_string()).collect();
         assert_eq!(warnings.len(), 2, "{warnings:?}");
         assert!(warnings[0].contains("not one of the scopes Canvas defines"));
+        assert!(
+            warnings[0].ends_with("did you mean \"url:GET|/api/v1/accounts/:account_id/courses\"?"),
+            "{}",
+            warnings[0]
+        );
         assert!(warnings[1].contains("listed twice"));
         assert_eq!(m.scopes.len(), 1);
     }

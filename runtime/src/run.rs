@@ -10,7 +10,7 @@ use wasmtime::Store;
 use wasmtime_wasi::WasiCtx;
 
 use crate::client::CanvasClient;
-use crate::host::{AuditEntry, CallPolicy, CallStats, CanvasApi, Grant};
+use crate::host::{AuditEntry, AuditSink, CallPolicy, CallStats, CanvasApi, Grant};
 use crate::manifest::Manifest;
 use crate::output::{Capture, Sink};
 use crate::request::Origin;
@@ -28,6 +28,8 @@ pub struct RunOptions {
     /// Bytes of each stream kept in the report.
     pub tail_limit: usize,
     pub calls: CallPolicy,
+    /// Receives each Canvas request's audit entry as it happens.
+    pub audit_sink: Option<AuditSink>,
 }
 
 impl RunOptions {
@@ -39,28 +41,80 @@ impl RunOptions {
             output_limit: 1 << 20,
             tail_limit: 64 << 10,
             calls: CallPolicy::default(),
+            audit_sink: None,
         }
     }
 }
 
-/// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The state of a run, as the run history records it. A run of
+/// [`Runner::run`] ends in one of the first four; the scheduler adds the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RunStatus {
     Succeeded,
     /// Exited non-zero, trapped, panicked or could not start.
     Failed,
     TimedOut,
     KilledForMemory,
+    /// Still going (or the daemon has not recorded its end yet).
+    Running,
+    /// Stopped by the daemon: shutdown past the grace period, or replaced by
+    /// a newer run.
+    Cancelled,
+    /// A firing that did not start a run (the previous run was still going
+    /// and the job's concurrency is `forbid`).
+    Skipped,
+    /// Left `running` by a daemon that crashed or was killed.
+    Interrupted,
 }
 
 impl RunStatus {
+    pub const ALL: [RunStatus; 8] = [
+        RunStatus::Succeeded,
+        RunStatus::Failed,
+        RunStatus::TimedOut,
+        RunStatus::KilledForMemory,
+        RunStatus::Running,
+        RunStatus::Cancelled,
+        RunStatus::Skipped,
+        RunStatus::Interrupted,
+    ];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             RunStatus::Succeeded => "succeeded",
             RunStatus::Failed => "failed",
             RunStatus::TimedOut => "timed-out",
             RunStatus::KilledForMemory => "killed-for-memory",
+            RunStatus::Running => "running",
+            RunStatus::Cancelled => "cancelled",
+            RunStatus::Skipped => "skipped",
+            RunStatus::Interrupted => "interrupted",
         }
+    }
+
+    /// Whether the job ran and failed (what `retry` applies to).
+    pub fn is_failure(&self) -> bool {
+        matches!(
+            self,
+            RunStatus::Failed | RunStatus::TimedOut | RunStatus::KilledForMemory
+        )
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for RunStatus {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        RunStatus::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or_else(|| format!("unknown run status {text:?}"))
     }
 }
 
@@ -168,7 +222,8 @@ impl Runner {
             self.token.clone(),
             self.client.clone(),
             options.calls,
-        );
+        )
+        .with_sink(options.audit_sink);
         let state = JobState::new(wasi, MemoryLimiter::new(job.limits.memory), api);
         let mut store = Store::new(self.sandbox.engine(), state);
         store.limiter(|s| &mut s.limiter);
@@ -318,6 +373,14 @@ mod tests {
             Some("src/bin/misbehave.rs:12:9: boom: the job gave up")
         );
         assert_eq!(panic_message("no panic here"), None);
+    }
+
+    #[test]
+    fn statuses_round_trip() {
+        for status in RunStatus::ALL {
+            assert_eq!(status.as_str().parse::<RunStatus>(), Ok(status));
+        }
+        assert!("done".parse::<RunStatus>().is_err());
     }
 
     #[test]

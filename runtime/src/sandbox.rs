@@ -16,6 +16,7 @@ use wasmtime::{Config, Engine, ResourceLimiter};
 use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+use crate::cache::{sha256_hex, CacheOutcome, ComponentCache};
 use crate::host::{self, CanvasApi};
 
 /// How often the epoch advances; a running guest yields to the async
@@ -34,6 +35,7 @@ pub struct Sandbox {
 struct Inner {
     engine: Engine,
     linker: Linker<JobState>,
+    cache: Option<ComponentCache>,
 }
 
 /// Why a component cannot be used as a job. Messages name the file.
@@ -62,9 +64,21 @@ pub enum LoadError {
 pub struct JobComponent {
     pre: CommandPre<JobState>,
     path: PathBuf,
+    sha256: String,
+    compiled: CacheOutcome,
 }
 
 impl JobComponent {
+    /// The SHA-256 of the component file, in hex.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// Whether loading it found it compiled in the cache.
+    pub fn cache_outcome(&self) -> CacheOutcome {
+        self.compiled
+    }
+
     pub fn pre(&self) -> &CommandPre<JobState> {
         &self.pre
     }
@@ -80,7 +94,13 @@ impl JobComponent {
 pub struct EngineError(String);
 
 impl Sandbox {
+    /// A sandbox that compiles every component it loads.
     pub fn new() -> Result<Sandbox, EngineError> {
+        Sandbox::with_cache(None)
+    }
+
+    /// A sandbox that keeps compiled components in `cache`.
+    pub fn with_cache(cache: Option<ComponentCache>) -> Result<Sandbox, EngineError> {
         let fail = |e: wasmtime::Error| EngineError(format!("{e:#}"));
         let mut config = Config::new();
         config.epoch_interruption(true);
@@ -90,7 +110,11 @@ impl Sandbox {
         host::add_to_linker(&mut linker, |state: &mut JobState| &mut state.api).map_err(fail)?;
         spawn_epoch_ticker(&engine);
         Ok(Sandbox {
-            inner: Arc::new(Inner { engine, linker }),
+            inner: Arc::new(Inner {
+                engine,
+                linker,
+                cache,
+            }),
         })
     }
 
@@ -117,10 +141,18 @@ impl Sandbox {
             Some([0, b'a', b's', b'm', _, _, 1, 0]) => {}
             _ => return Err(LoadError::NotWasm { path: path_buf }),
         }
-        let component = Component::new(self.engine(), bytes).map_err(|e| LoadError::Invalid {
-            path: path_buf.clone(),
-            reason: format!("{e:#}"),
-        })?;
+        let compile = || {
+            Component::new(self.engine(), bytes).map_err(|e| LoadError::Invalid {
+                path: path_buf.clone(),
+                reason: format!("{e:#}"),
+            })
+        };
+        let (component, compiled) = match &self.inner.cache {
+            Some(cache) => cache.load_or_compile(self.engine(), bytes, compile, |e| {
+                tracing::warn!("{e}; compiled components are not kept")
+            })?,
+            None => (compile()?, CacheOutcome::Miss),
+        };
         let ty = component.component_type();
         for (name, _) in ty.imports(self.engine()) {
             vet_import(name).map_err(|kind| kind.into_error(path, name))?;
@@ -139,6 +171,8 @@ impl Sandbox {
         Ok(JobComponent {
             pre,
             path: path_buf,
+            sha256: sha256_hex(bytes),
+            compiled,
         })
     }
 }

@@ -3,6 +3,7 @@
 //! stand-in. One test binary, so each component is compiled once.
 
 mod cli;
+mod daemon;
 mod jobs;
 mod request_path;
 mod sandbox;

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use warden::cache::ComponentCache;
 use warden::client::CanvasClient;
 use warden::host::CallPolicy;
 use warden::manifest::Manifest;
@@ -21,9 +22,14 @@ use warden::token::{Token, TokenSource};
 /// cannot match by accident.
 pub const TOKEN: &str = "7~WardenTestToken-q8ZxK2mV9pL4rT6yN1bC3dF5gH7jW0sA";
 
+/// One sandbox per test binary, with a component cache so that the daemon
+/// tests (which load components themselves) compile each component once.
 pub fn sandbox() -> &'static Sandbox {
     static SANDBOX: OnceLock<Sandbox> = OnceLock::new();
-    SANDBOX.get_or_init(|| Sandbox::new().expect("sandbox"))
+    SANDBOX.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("warden-test-cache-{}", std::process::id()));
+        Sandbox::with_cache(Some(ComponentCache::new(dir))).expect("sandbox")
+    })
 }
 
 /// Compiles each component once per test binary.

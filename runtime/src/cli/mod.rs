@@ -1,12 +1,22 @@
 //! Command-line front end: argument parsing, logging, exit codes.
 
+mod check;
 mod demo;
+mod history;
+mod next;
 mod run;
+mod serve;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
+use warden::cache::ComponentCache;
+use warden::client::CanvasClient;
+use warden::config::Config;
+use warden::run::Runner;
+use warden::sandbox::Sandbox;
 
 /// Runs sandboxed WebAssembly jobs against the Canvas LMS API, holding the
 /// API token so that no job ever sees it.
@@ -26,6 +36,52 @@ enum Command {
     Run {
         /// The job's manifest (job.toml).
         manifest: PathBuf,
+        /// The runtime config; defaults to ./warden.toml.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+    /// Run the jobs of the config on their schedules until SIGTERM or
+    /// SIGINT (SIGHUP re-reads every manifest).
+    Serve {
+        /// The runtime config; defaults to ./warden.toml.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+    /// Validate the config, every manifest, schedule, time zone and scope,
+    /// and that every component loads; run nothing.
+    Check {
+        /// The runtime config; defaults to ./warden.toml.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+    /// Show the next firing times of each job (or of one), in its time zone
+    /// and in UTC.
+    Next {
+        /// Only this job.
+        job: Option<String>,
+        /// How many firings per job.
+        #[arg(long, short = 'n', default_value_t = 5)]
+        count: usize,
+        /// List firings after this instant (RFC 3339) instead of now.
+        #[arg(long)]
+        after: Option<String>,
+        /// The runtime config; defaults to ./warden.toml.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+    /// List recent runs, newest first.
+    History {
+        /// Only this job.
+        job: Option<String>,
+        #[arg(long, short = 'n', default_value_t = 20)]
+        limit: usize,
+        /// The runtime config; defaults to ./warden.toml.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+    /// Show one run: its output and its Canvas requests.
+    Logs {
+        run_id: String,
         /// The runtime config; defaults to ./warden.toml.
         #[arg(long, short)]
         config: Option<PathBuf>,
@@ -59,6 +115,18 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Run { manifest, config } => run::run(&manifest, config.as_deref()).await,
+            Command::Serve { config } => serve::serve(config.as_deref()).await,
+            Command::Check { config } => check::check(config.as_deref()),
+            Command::Next {
+                job,
+                count,
+                after,
+                config,
+            } => next::next(config.as_deref(), job.as_deref(), count, after.as_deref()),
+            Command::History { job, limit, config } => {
+                history::history(config.as_deref(), job.as_deref(), limit)
+            }
+            Command::Logs { run_id, config } => history::logs(config.as_deref(), &run_id),
             Command::Demo { root, no_build } => demo::demo(root, !no_build).await,
         }
     });
@@ -81,4 +149,33 @@ fn init_logging(verbose: bool) {
         .with_target(false)
         .without_time()
         .init();
+}
+
+/// Loads the config given with --config, or ./warden.toml.
+fn load_config(path: Option<&Path>) -> Result<Config> {
+    let path = path.unwrap_or(Path::new("warden.toml"));
+    if !path.exists() {
+        bail!(
+            "config {} does not exist; pass --config <warden.toml> (see examples/warden.toml)",
+            path.display()
+        );
+    }
+    Ok(Config::load(path)?)
+}
+
+/// A sandbox that uses the config's component cache, if it has one.
+fn sandbox(config: &Config) -> Result<Sandbox> {
+    Ok(Sandbox::with_cache(
+        config.cache.as_ref().map(ComponentCache::new),
+    )?)
+}
+
+/// Everything a run needs from the config.
+fn runner(config: &Config) -> Result<Runner> {
+    Ok(Runner {
+        sandbox: sandbox(config)?,
+        client: CanvasClient::new().context("cannot set up the HTTP client")?,
+        origin: config.canvas.origin.clone(),
+        token: config.canvas.token.clone(),
+    })
 }

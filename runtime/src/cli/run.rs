@@ -1,52 +1,78 @@
-//! `warden run <job.toml> [--config warden.toml]`.
+//! `warden run <job.toml> [--config warden.toml]`: one run, now, in the
+//! foreground; recorded in the run history when the config has `state`.
 
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use warden::client::CanvasClient;
-use warden::config::Config;
+use chrono::Utc;
+use warden::history::{History, NewRun, RunEnd, Trigger};
 use warden::manifest::Manifest;
-use warden::run::{new_run_id, RunOptions, RunReport, RunStatus, Runner};
-use warden::sandbox::{LoadError, Sandbox};
+use warden::run::{new_run_id, RunOptions, RunReport, RunStatus};
+use warden::sandbox::{JobComponent, LoadError, Sandbox};
 
 pub async fn run(manifest_path: &Path, config_path: Option<&Path>) -> Result<ExitCode> {
-    let config_path = config_path.unwrap_or(Path::new("warden.toml"));
-    if !config_path.exists() {
-        anyhow::bail!(
-            "config {} does not exist; pass --config <warden.toml> (see examples/warden.toml)",
-            config_path.display()
-        );
-    }
-    let config = Config::load(config_path)?;
+    let config = super::load_config(config_path)?;
     let manifest = Manifest::load(manifest_path)?;
     for warning in manifest.warnings() {
         eprintln!("warning: {warning}");
     }
-    let sandbox = Sandbox::new()?;
-    let component = load_component(&sandbox, &manifest)?;
-    let runner = Runner {
-        sandbox,
-        client: CanvasClient::new().context("cannot set up the HTTP client")?,
-        origin: config.canvas.origin.clone(),
-        token: config.canvas.token.clone(),
+    let runner = super::runner(&config)?;
+    let component = load_component(&runner.sandbox, &manifest)?;
+    let history = match &config.state {
+        Some(state) => Some(Arc::new(History::open(state)?)),
+        None => None,
     };
-    let mut options = RunOptions::new(new_run_id());
+
+    let run_id = new_run_id();
+    let mut options = RunOptions::new(run_id.clone());
     options.stdout = Some(Box::new(std::io::stdout()));
     options.stderr = Some(Box::new(std::io::stderr()));
-    let report = runner
+    if let Some(history) = &history {
+        history.start_run(&NewRun {
+            run_id: run_id.clone(),
+            job: manifest.name.to_string(),
+            scheduled_at: None,
+            started_at: Utc::now(),
+            attempt: 0,
+            trigger: Trigger::Manual,
+        })?;
+        let (history, id) = (Arc::clone(history), run_id.clone());
+        options.audit_sink = Some(Arc::new(move |entry| {
+            if let Err(e) = history.record_request(&id, entry) {
+                tracing::warn!("cannot record a request: {e}");
+            }
+        }));
+    }
+    let result = runner
         .run(&manifest, &component, options)
         .await
-        .with_context(|| format!("job {} ({})", manifest.name, manifest.path.display()))?;
+        .with_context(|| format!("job {} ({})", manifest.name, manifest.path.display()));
+    if let Some(history) = &history {
+        let end = match &result {
+            Ok(report) => RunEnd::from_report(report, Utc::now()),
+            Err(e) => RunEnd {
+                ended_at: Utc::now(),
+                status: RunStatus::Failed,
+                exit_code: None,
+                error: Some(format!("{e:#}")),
+                requests: 0,
+                denials: 0,
+                invalid: 0,
+                stdout_tail: String::new(),
+                stderr_tail: String::new(),
+            },
+        };
+        history.finish_run(&run_id, &end)?;
+    }
+    let report = result?;
     eprintln!("{}", report.summary());
     Ok(exit_code(&report))
 }
 
 /// Loads the manifest's component; a missing file points at `[job] component`.
-pub fn load_component(
-    sandbox: &Sandbox,
-    manifest: &Manifest,
-) -> Result<warden::sandbox::JobComponent> {
+pub fn load_component(sandbox: &Sandbox, manifest: &Manifest) -> Result<JobComponent> {
     if !manifest.component.exists() {
         return Err(manifest
             .component_error(format!(
@@ -60,8 +86,8 @@ pub fn load_component(
         .map_err(|e: LoadError| manifest.component_error(e.to_string()).into())
 }
 
-/// 0 on success; the job's own exit code when it exited non-zero; 124 when
-/// it ran out of time (like timeout(1)); 1 for any other failure.
+/// 0 on success; 1 when the job failed (WASI 0.2 carries no other exit
+/// code); 124 when it ran out of time (like timeout(1)).
 pub fn exit_code(report: &RunReport) -> ExitCode {
     match report.status {
         RunStatus::Succeeded => ExitCode::SUCCESS,

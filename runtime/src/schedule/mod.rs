@@ -1,5 +1,9 @@
-//! Cron schedules and IANA time zones, as written in a manifest. Pure
-//! parsing and validation; the scheduler that fires them comes later.
+//! Cron schedules and IANA time zones, as written in a manifest, and when
+//! they fire. Pure: parsing, validation, firing times and their display.
+//!
+//! Firing times follow Vixie cron's rules for daylight saving time (see
+//! [`Schedule::next_after`]), in the `firing` module; `warden next`'s lines
+//! are built in `next`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -9,6 +13,13 @@ use croner::Cron;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 
+mod firing;
+#[cfg(test)]
+mod firing_tests;
+mod next;
+
+pub use next::next_lines;
+
 /// A validated cron expression: five fields (minute hour day-of-month month
 /// day-of-week, POSIX day-of-week 0–7 and names like `MON`, `JAN`), an
 /// optional leading seconds field, or `@hourly`, `@daily`, `@weekly`,
@@ -17,6 +28,11 @@ use serde::{Deserialize, Deserializer};
 pub struct Schedule {
     text: String,
     cron: Cron,
+    /// Whether this is a fixed-time job in Vixie cron's sense; see
+    /// [`Schedule::is_fixed_time`].
+    fixed_time: bool,
+    /// Whether the expression has a leading seconds field.
+    seconds: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,6 +50,39 @@ impl Schedule {
     pub fn cron(&self) -> &Cron {
         &self.cron
     }
+
+    /// Whether this is a *fixed-time* job, as Vixie cron tells them apart
+    /// for daylight saving time: its seconds (if written), minute and hour
+    /// fields name specific values (`30 2 * * *`, `0 9,17 * * *`,
+    /// `0 1-3 * * *`, `@daily`). A field with `*` or a step `/`
+    /// (`*/15 * * * *`, `0 * * * *`, `0 */2 * * *`, `@hourly`) makes it an
+    /// *interval* job instead. The two differ only when a local time is
+    /// skipped or repeated; see [`Schedule::next_after`].
+    pub fn is_fixed_time(&self) -> bool {
+        self.fixed_time
+    }
+
+    /// Whether the expression has a leading seconds field (six fields).
+    pub fn has_seconds(&self) -> bool {
+        self.seconds
+    }
+}
+
+/// Reads the job type from the text as written (croner keeps no trace of
+/// `*` in a field it has expanded, and its own `determine_job_type` calls a
+/// list or a range an interval job, which Vixie cron does not).
+fn is_fixed_time(text: &str) -> bool {
+    let text = text.trim();
+    if let Some(nickname) = text.strip_prefix('@') {
+        return !nickname.eq_ignore_ascii_case("hourly");
+    }
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    let time_fields = if fields.len() == 6 {
+        &fields[..3]
+    } else {
+        &fields[..fields.len().min(2)]
+    };
+    time_fields.iter().all(|f| !f.contains(['*', '/', '?']))
 }
 
 impl FromStr for Schedule {
@@ -60,6 +109,8 @@ impl FromStr for Schedule {
         Ok(Schedule {
             text: text.to_string(),
             cron,
+            fixed_time: is_fixed_time(text),
+            seconds: !text.trim().starts_with('@') && fields == 6,
         })
     }
 }

@@ -1,0 +1,90 @@
+//! `warden check [--config warden.toml]`: validates everything `serve`
+//! would load, runs nothing, exits non-zero on any error.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use warden::manifest::Manifest;
+
+pub fn check(config_path: Option<&Path>) -> Result<ExitCode> {
+    let config = super::load_config(config_path)?;
+    let (mut errors, mut warnings) = (0usize, 0usize);
+    println!("ok: {}", config.path.display());
+    if let Err(e) = config.canvas.token.read() {
+        warnings += 1;
+        println!(
+            "warning: {}: the worker token cannot be read now: {e}",
+            config.path.display()
+        );
+    }
+    let paths = config.manifest_paths()?;
+    if paths.is_empty() {
+        warnings += 1;
+        println!(
+            "warning: {}: `jobs` matches no manifest",
+            config.path.display()
+        );
+    }
+    let sandbox = super::sandbox(&config)?;
+    let mut names: HashMap<String, String> = HashMap::new();
+    for path in &paths {
+        let manifest = match Manifest::load(path) {
+            Ok(m) => m,
+            Err(e) => {
+                errors += 1;
+                println!("error: {e}");
+                continue;
+            }
+        };
+        for warning in manifest.warnings() {
+            warnings += 1;
+            println!("warning: {warning}");
+        }
+        let shown = path.display().to_string();
+        if let Some(other) = names.insert(manifest.name.to_string(), shown.clone()) {
+            errors += 1;
+            println!(
+                "error: {shown}: job name {:?} is already used by {other}; job names must be unique",
+                manifest.name.as_str()
+            );
+            continue;
+        }
+        if !manifest.component.exists() {
+            errors += 1;
+            println!(
+                "error: {}",
+                manifest.component_error(format!(
+                    "component {} does not exist",
+                    manifest.component.display()
+                ))
+            );
+            continue;
+        }
+        if let Err(e) = sandbox.load(&manifest.component) {
+            errors += 1;
+            println!("error: {}", manifest.component_error(e.to_string()));
+            continue;
+        }
+        let schedule = match (&manifest.schedule, manifest.firing.suspend) {
+            (Some(s), false) => format!("schedule {:?} in {}", s.as_str(), manifest.timezone),
+            (Some(_), true) => "suspended".to_string(),
+            (None, _) => "no schedule".to_string(),
+        };
+        println!(
+            "ok: {shown}: job {}, {} scope(s), {schedule}",
+            manifest.name,
+            manifest.scopes.len()
+        );
+    }
+    println!(
+        "{} manifest(s), {errors} error(s), {warnings} warning(s)",
+        paths.len()
+    );
+    Ok(if errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

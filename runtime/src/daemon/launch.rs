@@ -1,0 +1,163 @@
+//! Starting one run of a job as a task of its own, recording it in the
+//! history from start to end, and telling the daemon when it is over.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{mpsc, oneshot};
+
+use super::JobDef;
+use crate::clock::Clock;
+use crate::history::{History, NewRun, RunEnd, Trigger};
+use crate::host::AuditSink;
+use crate::run::{new_run_id, RunOptions, RunStatus, Runner};
+
+/// What a run task reports when it ends.
+#[derive(Debug)]
+pub struct Done {
+    pub path: PathBuf,
+    pub run_id: String,
+    pub status: RunStatus,
+    pub scheduled: DateTime<Utc>,
+    pub attempt: u32,
+}
+
+/// Everything needed to start runs.
+pub struct Launch {
+    pub runner: Runner,
+    pub history: Arc<History>,
+    pub clock: Arc<dyn Clock>,
+    pub done: mpsc::UnboundedSender<Done>,
+}
+
+impl Launch {
+    /// Records the run as started and spawns it. Sending a reason on the
+    /// returned channel cancels it.
+    pub fn spawn(
+        &self,
+        path: &Path,
+        def: &Arc<JobDef>,
+        scheduled: DateTime<Utc>,
+        attempt: u32,
+        trigger: Trigger,
+    ) -> (String, oneshot::Sender<String>) {
+        let run_id = new_run_id();
+        let job = def.manifest.name.to_string();
+        let (cancel, cancelled) = oneshot::channel();
+        let started = NewRun {
+            run_id: run_id.clone(),
+            job: job.clone(),
+            scheduled_at: Some(scheduled),
+            started_at: self.clock.now(),
+            attempt,
+            trigger,
+        };
+        if let Err(e) = self.history.start_run(&started) {
+            tracing::error!("job {job}: cannot record the start of run {run_id}: {e}");
+        }
+        tracing::info!(
+            "job {job}: run {run_id} started ({}, scheduled {scheduled})",
+            trigger.as_str()
+        );
+
+        let task = RunTask {
+            runner: self.runner.clone(),
+            history: Arc::clone(&self.history),
+            clock: Arc::clone(&self.clock),
+            def: Arc::clone(def),
+            run_id: run_id.clone(),
+        };
+        let done = self.done.clone();
+        let path = path.to_path_buf();
+        tokio::spawn(async move {
+            let status = task.run(cancelled).await;
+            let _ = done.send(Done {
+                path,
+                run_id: task.run_id,
+                status,
+                scheduled,
+                attempt,
+            });
+        });
+        (run_id, cancel)
+    }
+}
+
+struct RunTask {
+    runner: Runner,
+    history: Arc<History>,
+    clock: Arc<dyn Clock>,
+    def: Arc<JobDef>,
+    run_id: String,
+}
+
+impl RunTask {
+    /// Runs the job until it ends or is cancelled, and records the end.
+    async fn run(&self, cancelled: oneshot::Receiver<String>) -> RunStatus {
+        let job = self.def.manifest.name.as_str();
+        let history = Arc::clone(&self.history);
+        let run_id = self.run_id.clone();
+        let sink: AuditSink = Arc::new(move |entry| {
+            if let Err(e) = history.record_request(&run_id, entry) {
+                tracing::warn!("cannot record a request of run {run_id}: {e}");
+            }
+        });
+        let mut options = RunOptions::new(self.run_id.clone());
+        options.audit_sink = Some(sink);
+
+        // The run is a task of its own so that a panic inside it is an
+        // error here, not a lost run, and cancelling it drops the guest.
+        let runner = self.runner.clone();
+        let def = Arc::clone(&self.def);
+        let mut inner =
+            tokio::spawn(async move { runner.run(&def.manifest, &def.component, options).await });
+        let ended = tokio::select! {
+            joined = &mut inner => match joined {
+                Ok(Ok(report)) => RunEnd::from_report(&report, self.clock.now()),
+                Ok(Err(setup)) => self.failed(format!("the run could not start: {setup}")),
+                Err(e) if e.is_panic() => self.failed("the run crashed inside Warden (a bug: please report it)".into()),
+                Err(_) => self.cancelled("the run was aborted".into()),
+            },
+            reason = cancelled => {
+                inner.abort();
+                let _ = inner.await;
+                self.cancelled(reason.unwrap_or_else(|_| "the daemon stopped".into()))
+            }
+        };
+        if let Err(e) = self.history.finish_run(&self.run_id, &ended) {
+            tracing::error!(
+                "job {job}: cannot record the end of run {}: {e}",
+                self.run_id
+            );
+        }
+        let message = ended.error.as_deref().unwrap_or("");
+        match ended.status {
+            RunStatus::Succeeded => tracing::info!("job {job}: run {} succeeded", self.run_id),
+            status => tracing::warn!("job {job}: run {} {status}: {message}", self.run_id),
+        }
+        ended.status
+    }
+
+    fn failed(&self, error: String) -> RunEnd {
+        self.end(RunStatus::Failed, error)
+    }
+
+    fn cancelled(&self, reason: String) -> RunEnd {
+        self.end(RunStatus::Cancelled, reason)
+    }
+
+    fn end(&self, status: RunStatus, error: String) -> RunEnd {
+        RunEnd {
+            ended_at: self.clock.now(),
+            status,
+            exit_code: None,
+            error: Some(error),
+            requests: 0,
+            denials: 0,
+            invalid: 0,
+            stdout_tail: String::new(),
+            stderr_tail: String::new(),
+        }
+    }
+}
