@@ -17,6 +17,20 @@
 //! - [`sandbox`], [`host`], [`client`], [`output`], [`run`]: running a job.
 //! - [`standin`]: a Canvas stand-in with seeded data, for tests and the demo.
 
+/// Implements `Deserialize` for types that parse from a string with
+/// `FromStr`, so that a parse error becomes a serde error at the string's
+/// position in the TOML file (line and column).
+macro_rules! deserialize_from_str {
+    ($($t:ty),* $(,)?) => {$(
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <String as serde::Deserialize>::deserialize(d)?;
+                text.parse().map_err(<D::Error as serde::de::Error>::custom)
+            }
+        }
+    )*};
+}
+
 pub mod cache;
 pub mod catalog;
 pub mod client;

@@ -104,27 +104,6 @@ impl FromStr for EnvKey {
     }
 }
 
-/// Deserializes any `FromStr` newtype from a TOML string, so that its error
-/// carries the string's position.
-fn parse_str<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: FromStr,
-    T::Err: fmt::Display,
-{
-    let text = String::deserialize(d)?;
-    text.parse().map_err(D::Error::custom)
-}
-
-macro_rules! deserialize_from_str {
-    ($($t:ty),*) => {$(
-        impl<'de> Deserialize<'de> for $t {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                parse_str(d)
-            }
-        }
-    )*};
-}
 deserialize_from_str!(JobName, EnvKey);
 
 #[derive(Deserialize)]

@@ -7,8 +7,9 @@
 //! imports `wasi:sockets` or `wasi:http` is refused at load: jobs reach Canvas
 //! only through warden-sdk. Anything else it imports is refused too.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use wasmtime::component::{Component, Linker, ResourceTable};
@@ -36,6 +37,9 @@ struct Inner {
     engine: Engine,
     linker: Linker<JobState>,
     cache: Option<ComponentCache>,
+    /// Components already loaded, by SHA-256: manifests that share a
+    /// component file share its compiled code.
+    loaded: Mutex<HashMap<String, CommandPre<JobState>>>,
 }
 
 /// Why a component cannot be used as a job. Messages name the file.
@@ -74,7 +78,7 @@ impl JobComponent {
         &self.sha256
     }
 
-    /// Whether loading it found it compiled in the cache.
+    /// Whether loading it found it compiled (in memory or in the cache).
     pub fn cache_outcome(&self) -> CacheOutcome {
         self.compiled
     }
@@ -114,6 +118,7 @@ impl Sandbox {
                 engine,
                 linker,
                 cache,
+                loaded: Mutex::default(),
             }),
         })
     }
@@ -140,6 +145,15 @@ impl Sandbox {
             }
             Some([0, b'a', b's', b'm', _, _, 1, 0]) => {}
             _ => return Err(LoadError::NotWasm { path: path_buf }),
+        }
+        let sha256 = sha256_hex(bytes);
+        if let Some(pre) = self.loaded().get(&sha256) {
+            return Ok(JobComponent {
+                pre: pre.clone(),
+                path: path_buf,
+                sha256,
+                compiled: CacheOutcome::Hit,
+            });
         }
         let compile = || {
             Component::new(self.engine(), bytes).map_err(|e| LoadError::Invalid {
@@ -168,12 +182,29 @@ impl Sandbox {
         let pre = CommandPre::new(pre).map_err(|_| LoadError::NotCommand {
             path: path_buf.clone(),
         })?;
+        match compiled {
+            CacheOutcome::Hit => {
+                tracing::info!("{}: compiled code loaded from the cache", path.display())
+            }
+            CacheOutcome::Miss => tracing::info!("{}: compiled", path.display()),
+        }
+        self.loaded().insert(sha256.clone(), pre.clone());
         Ok(JobComponent {
             pre,
             path: path_buf,
-            sha256: sha256_hex(bytes),
+            sha256,
             compiled,
         })
+    }
+
+    /// Forgets loaded components whose SHA-256 is not in `in_use`, so that
+    /// replaced versions do not pile up in a long-running daemon.
+    pub fn retain_components(&self, in_use: &HashSet<&str>) {
+        self.loaded().retain(|sha, _| in_use.contains(sha.as_str()));
+    }
+
+    fn loaded(&self) -> MutexGuard<'_, HashMap<String, CommandPre<JobState>>> {
+        self.inner.loaded.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

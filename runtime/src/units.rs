@@ -5,9 +5,6 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use serde::de::Error as _;
-use serde::{Deserialize, Deserializer};
-
 /// A duration written as one or more `<number><unit>` parts, units `ms`, `s`,
 /// `m`, `h`, `d`: `"30s"`, `"5m"`, `"1h30m"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -94,13 +91,6 @@ impl fmt::Display for DurationSpec {
     }
 }
 
-impl<'de> Deserialize<'de> for DurationSpec {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        text.parse().map_err(D::Error::custom)
-    }
-}
-
 /// A byte size: a whole number with a unit `B`, `KiB`, `MiB`, `GiB` (powers of
 /// 1024) or `KB`, `MB`, `GB` (powers of 1000): `"64MiB"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -175,12 +165,7 @@ impl fmt::Display for ByteSize {
     }
 }
 
-impl<'de> Deserialize<'de> for ByteSize {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        text.parse().map_err(D::Error::custom)
-    }
-}
+deserialize_from_str!(DurationSpec, ByteSize);
 
 #[cfg(test)]
 mod tests {

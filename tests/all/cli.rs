@@ -3,18 +3,17 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use crate::support::{standin, TOKEN};
+use crate::support::{standin, TempDir, TOKEN};
 
 const WARDEN: &str = env!("CARGO_BIN_EXE_warden");
 const TOKEN_VAR: &str = "WARDEN_CLI_TEST_TOKEN";
 
 /// A scratch folder with a warden.toml for `base_url`.
-struct Scratch(PathBuf);
+struct Scratch(TempDir);
 
 impl Scratch {
     fn new(name: &str, base_url: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("warden-cli-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = TempDir::new(&format!("warden-cli-{name}"));
         std::fs::write(
             dir.join("warden.toml"),
             format!("[canvas]\nbase_url = {base_url:?}\ntoken_env = {TOKEN_VAR:?}\n"),
@@ -37,12 +36,6 @@ impl Scratch {
 
     fn config(&self) -> PathBuf {
         self.0.join("warden.toml")
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

@@ -14,7 +14,7 @@ use warden::history::{History, NewRun, RunRow, Trigger};
 use warden::run::RunStatus;
 use warden::standin::{Override, StandIn};
 
-use crate::support::{runner, standin, TOKEN};
+use crate::support::{runner, standin, TempDir, TOKEN};
 
 const START: &str = "2026-01-05T00:00:30Z";
 
@@ -25,15 +25,14 @@ fn at(text: &str) -> DateTime<Utc> {
 /// A scratch folder with a config, job manifests, a stand-in Canvas and a
 /// manual clock.
 struct Setup {
-    dir: PathBuf,
+    dir: TempDir,
     canvas: StandIn,
     clock: ManualClock,
 }
 
 impl Setup {
     async fn new(name: &str) -> Setup {
-        let dir = std::env::temp_dir().join(format!("warden-daemon-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = TempDir::new(&format!("warden-daemon-{name}"));
         std::fs::create_dir_all(dir.join("jobs")).unwrap();
         std::fs::write(dir.join("token"), TOKEN).unwrap();
         let canvas = standin().await;
@@ -129,12 +128,6 @@ impl Setup {
             .unwrap()
             .runs(Some(job), 100)
             .unwrap()
-    }
-}
-
-impl Drop for Setup {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -613,18 +606,16 @@ async fn serve_needs_a_state_database() {
 fn a_warm_cache_does_not_recompile() {
     use warden::cache::{CacheOutcome, ComponentCache};
     use warden::sandbox::Sandbox;
-    let dir = std::env::temp_dir().join(format!("warden-warm-cache-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = TempDir::new("warden-warm-cache");
     let path = Path::new(warden_test_artifacts::MISBEHAVE);
     // Two sandboxes: a daemon and its restart.
-    let first = Sandbox::with_cache(Some(ComponentCache::new(&dir))).unwrap();
+    let first = Sandbox::with_cache(Some(ComponentCache::new(dir.to_path_buf()))).unwrap();
     assert_eq!(
         first.load(path).unwrap().cache_outcome(),
         CacheOutcome::Miss
     );
-    let second = Sandbox::with_cache(Some(ComponentCache::new(&dir))).unwrap();
+    let second = Sandbox::with_cache(Some(ComponentCache::new(dir.to_path_buf()))).unwrap();
     let loaded = second.load(path).unwrap();
     assert_eq!(loaded.cache_outcome(), CacheOutcome::Hit);
     assert_eq!(loaded.sha256().len(), 64);
-    std::fs::remove_dir_all(&dir).unwrap();
 }

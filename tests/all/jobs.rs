@@ -93,3 +93,22 @@ async fn set_default_view_writes_then_finds_nothing_to_do() {
     );
     assert!(canvas.requests().iter().all(|r| r.method == "GET"));
 }
+
+#[test]
+fn the_example_config_names_the_example_jobs() {
+    let examples = Path::new(warden_test_artifacts::ROOT).join("examples");
+    let config = warden::config::Config::load(&examples.join("warden.toml")).unwrap();
+    let found = config.manifest_paths().unwrap();
+    assert_eq!(
+        found,
+        [
+            examples.join("set-default-view/job.toml"),
+            examples.join("unpublished-courses/job.toml")
+        ]
+    );
+    assert_eq!(config.state, Some(examples.join("state/warden.db")));
+    for path in found {
+        let m = Manifest::load(&path).unwrap();
+        assert!(m.warnings().is_empty(), "{:?}", m.warnings());
+    }
+}

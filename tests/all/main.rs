@@ -3,11 +3,13 @@
 //! stand-in. One test binary, so each component is compiled once.
 
 mod cli;
+mod commands;
 mod daemon;
 mod jobs;
 mod request_path;
 mod sandbox;
 mod sdk;
 mod secrecy;
+mod serve;
 mod support;
 mod ui;

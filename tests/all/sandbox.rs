@@ -171,8 +171,7 @@ fn a_component_using_sockets_is_refused_at_load() {
 
 #[test]
 fn a_core_module_is_refused_with_a_hint() {
-    let dir = std::env::temp_dir().join(format!("warden-core-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::support::TempDir::new("warden-core");
     let path = dir.join("job.wasm");
     // The smallest core module: magic and version 1.
     std::fs::write(&path, [0, b'a', b's', b'm', 1, 0, 0, 0]).unwrap();
@@ -190,5 +189,4 @@ fn a_core_module_is_refused_with_a_hint() {
         missing.to_string().starts_with("cannot read component "),
         "{missing}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }

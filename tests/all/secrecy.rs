@@ -114,8 +114,7 @@ async fn a_manifest_cannot_hand_the_token_to_a_job() {
 #[tokio::test]
 async fn a_rotated_token_file_takes_effect_without_a_restart() {
     let canvas = standin().await;
-    let dir = std::env::temp_dir().join(format!("warden-rotate-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::support::TempDir::new("warden-rotate");
     let file = dir.join("token");
     std::fs::write(&file, "7~an-old-revoked-token\n").unwrap();
     let mut runner = runner(&canvas.base_url());
@@ -131,7 +130,6 @@ async fn a_rotated_token_file_takes_effect_without_a_restart() {
     std::fs::write(&file, format!("{TOKEN}\n")).unwrap();
     let ran = run_with(runner, &m, crate::support::fast_retries()).await;
     assert!(ran.stdout.contains("\"status\":200"), "{}", ran.stdout);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[tokio::test]

@@ -1,89 +1,180 @@
-//! `warden demo`: builds the example jobs and runs each of them once against
-//! the built-in Canvas stand-in, so a newcomer sees Warden work without a
-//! Canvas instance or a token.
+//! `warden demo`: builds the example jobs and serves them against the
+//! built-in Canvas stand-in, on schedules that fire within the first
+//! minute, so a newcomer sees runs happen (and reads them with `warden
+//! history`) without a Canvas instance or a token.
+//!
+//! It writes a config and copies of the example manifests under
+//! `target/demo/` (the copies get demo schedules and absolute component
+//! paths) and keeps the run history there.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use warden::client::CanvasClient;
-use warden::manifest::Manifest;
-use warden::request::Origin;
-use warden::run::{new_run_id, RunOptions, RunStatus, Runner};
-use warden::sandbox::Sandbox;
+use tokio::signal::unix::{signal, SignalKind};
+use warden::clock::SystemClock;
+use warden::config::Config;
+use warden::daemon;
+use warden::history::report;
+use warden::run::new_run_id;
 use warden::standin::{Seed, StandIn};
-use warden::token::{Token, TokenSource};
+use warden::token::Token;
 
 const WASM_TARGET: &str = "wasm32-wasip2";
 
-pub async fn demo(root: Option<PathBuf>, build: bool) -> Result<ExitCode> {
-    let root = root.unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
+/// Demo schedules (with seconds): the first firings come within 20 s.
+const SCHEDULES: [&str; 2] = ["*/15 * * * * *", "*/20 * * * * *"];
+
+pub struct DemoOptions {
+    pub root: Option<PathBuf>,
+    pub build: bool,
+    /// Stop after this long instead of at Ctrl-C.
+    pub run_for: Option<Duration>,
+}
+
+pub async fn demo(options: DemoOptions) -> Result<ExitCode> {
+    let root = options
+        .root
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
+    let root = root.canonicalize().unwrap_or(root);
     if !root.join("jobs/Cargo.toml").exists() || !root.join("examples").is_dir() {
         bail!(
             "{} is not a Warden source tree (no jobs/ and examples/); run the demo from a clone, or pass --root",
             root.display()
         );
     }
-    if build {
+    if options.build {
         ensure_wasm_target()?;
         build_jobs(&root)?;
     }
-    let manifests = example_manifests(&root)?;
 
     let token = Token::new(format!("demo~{}", new_run_id().replace('-', "")))
         .context("cannot make the demo token")?;
     let standin = StandIn::start(token.expose(), Seed::demo())
         .await
         .context("cannot start the Canvas stand-in")?;
-    println!("Canvas stand-in listening on {}", standin.base_url());
-    let runner = Runner {
-        sandbox: Sandbox::new()?,
-        client: CanvasClient::new().context("cannot set up the HTTP client")?,
-        origin: Origin::parse(&standin.base_url()).context("stand-in address")?,
-        token: TokenSource::Fixed(token.clone()),
-    };
+    let dir = root.join("target/demo");
+    let config_path = write_demo_tree(&root, &dir, &standin.base_url(), &token)?;
+    let config = Config::load(&config_path)?;
+    let runner = super::runner(&config)?;
 
-    let mut all_ok = true;
-    for path in manifests {
-        let manifest = Manifest::load(&path)?;
-        println!();
-        println!(
-            "── {} ── {}",
-            manifest.name,
-            manifest.description.as_deref().unwrap_or("")
-        );
-        for scope in manifest.scopes.iter() {
-            println!("   scope: {scope}");
+    let mut terminate = signal(SignalKind::terminate()).context("SIGTERM handler")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("SIGINT handler")?;
+    let daemon = daemon::start(&config, runner, Arc::new(SystemClock)).await?;
+    let shown = config_path.display();
+    println!(
+        "Warden demo: a Canvas stand-in with seeded data listens on {}.",
+        standin.base_url()
+    );
+    println!("Serving the example jobs of examples/ on demo schedules (every 15 and 20 seconds);");
+    println!(
+        "their manifests, config and run history are in {}.",
+        dir.display()
+    );
+    println!("In another terminal:");
+    println!("  cargo run --release -p warden -- history --config {shown}");
+    println!("  cargo run --release -p warden -- logs <run id> --config {shown}");
+    println!("  cargo run --release -p warden -- next --config {shown}");
+    println!("Ctrl-C stops the demo.\n");
+    let stop = async {
+        match options.run_for {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending().await,
         }
-        let component = super::run::load_component(&runner.sandbox, &manifest)?;
-        let mut options = RunOptions::new(new_run_id());
-        options.stdout = Some(Box::new(std::io::stdout()));
-        options.stderr = Some(Box::new(std::io::stderr()));
-        let report = runner
-            .run(&manifest, &component, options)
-            .await
-            .with_context(|| format!("job {} ({})", manifest.name, path.display()))?;
-        println!("{}", report.summary());
-        all_ok &= report.status == RunStatus::Succeeded;
+    };
+    tokio::select! {
+        _ = stop => {}
+        _ = terminate.recv() => {}
+        _ = interrupt.recv() => {}
     }
+    daemon.shutdown(Duration::from_secs(10)).await;
 
+    let history = warden::history::History::open(config.state.as_deref().unwrap_or(&dir))?;
+    let runs = history.runs(None, 20)?;
+    println!("\nThe last runs (cargo run --release -p warden -- history --config {shown}):");
+    print!("{}", report::runs_table(&runs));
+    if let Some(last) = runs.first() {
+        println!("What a run printed, and its Canvas requests:");
+        println!(
+            "  cargo run --release -p warden -- logs {} --config {shown}",
+            last.run_id
+        );
+    }
     let requests = standin.requests();
     let expected = format!("Bearer {}", token.expose());
     let with_token = requests
         .iter()
         .filter(|r| r.header("authorization") == Some(expected.as_str()))
         .count();
-    println!();
     println!(
-        "The stand-in received {} requests, {with_token} of them with the worker token, which Warden added; no job ever held it.",
+        "\nThe stand-in received {} requests, {with_token} of them with the worker token, which Warden added; no job ever held it.",
         requests.len()
     );
     standin.shutdown().await;
-    Ok(if all_ok && with_token == requests.len() {
-        ExitCode::SUCCESS
-    } else {
+    let failed = runs.iter().any(|r| r.status.is_failure());
+    Ok(if failed || with_token != requests.len() {
         ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     })
+}
+
+/// Writes `dir/warden.toml`, `dir/token` and one manifest per example
+/// (`dir/jobs/<name>.toml`) with a demo schedule and an absolute component
+/// path. Returns the config's path.
+fn write_demo_tree(root: &Path, dir: &Path, base_url: &str, token: &Token) -> Result<PathBuf> {
+    let jobs = dir.join("jobs");
+    if jobs.exists() {
+        std::fs::remove_dir_all(&jobs).with_context(|| jobs.display().to_string())?;
+    }
+    std::fs::create_dir_all(&jobs).with_context(|| jobs.display().to_string())?;
+    for (i, example) in example_manifests(root)?.into_iter().enumerate() {
+        let text =
+            std::fs::read_to_string(&example).with_context(|| example.display().to_string())?;
+        let mut manifest: toml::Table =
+            toml::from_str(&text).with_context(|| example.display().to_string())?;
+        let job = manifest
+            .get_mut("job")
+            .and_then(|j| j.as_table_mut())
+            .with_context(|| format!("{}: no [job] table", example.display()))?;
+        let name = job
+            .get("name")
+            .and_then(|n| n.as_str())
+            .unwrap_or("job")
+            .to_string();
+        if let Some(component) = job.get("component").and_then(|c| c.as_str()) {
+            let folder = example.parent().unwrap_or(Path::new(""));
+            let absolute = std::path::absolute(folder.join(component))?;
+            job.insert(
+                "component".into(),
+                absolute.to_string_lossy().into_owned().into(),
+            );
+        }
+        job.insert("schedule".into(), SCHEDULES[i % SCHEDULES.len()].into());
+        let generated = format!(
+            "# Generated by `warden demo` from {}, with a demo schedule.\n{}",
+            example.display(),
+            toml::to_string(&manifest)?
+        );
+        std::fs::write(jobs.join(format!("{name}.toml")), generated)?;
+    }
+    let token_file = dir.join("token");
+    std::fs::write(&token_file, token.expose())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600))?;
+    }
+    let config = dir.join("warden.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "# Generated by `warden demo`: the built-in Canvas stand-in and the example jobs.\nversion = 1\njobs = [\"jobs/*.toml\"]\nstate = \"warden.db\"\n[canvas]\nbase_url = {base_url:?}\ntoken_file = \"token\"\n[daemon]\nshutdown_grace = \"10s\"\n"
+        ),
+    )?;
+    Ok(config)
 }
 
 /// The example manifests, `examples/*/job.toml`, in name order.

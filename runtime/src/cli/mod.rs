@@ -86,8 +86,9 @@ enum Command {
         #[arg(long, short)]
         config: Option<PathBuf>,
     },
-    /// Build the example jobs and run them against a built-in Canvas stand-in
-    /// with seeded data (no Canvas instance or token needed).
+    /// Build the example jobs and serve them, on schedules that fire within
+    /// the first minute, against a built-in Canvas stand-in with seeded data
+    /// (no Canvas instance or token needed).
     Demo {
         /// The Warden source tree (with jobs/ and examples/).
         #[arg(long)]
@@ -95,6 +96,9 @@ enum Command {
         /// Use the job components already built in jobs/target.
         #[arg(long)]
         no_build: bool,
+        /// Stop after this long (e.g. "90s") instead of at Ctrl-C.
+        #[arg(long = "for", value_name = "DURATION")]
+        run_for: Option<warden::units::DurationSpec>,
     },
 }
 
@@ -104,7 +108,10 @@ const EXIT_SETUP: u8 = 2;
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    // A daemon says what it does; one-shot commands only what goes wrong.
+    init_logging(
+        cli.verbose || matches!(cli.command, Command::Serve { .. } | Command::Demo { .. }),
+    );
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -127,7 +134,18 @@ pub fn main() -> ExitCode {
                 history::history(config.as_deref(), job.as_deref(), limit)
             }
             Command::Logs { run_id, config } => history::logs(config.as_deref(), &run_id),
-            Command::Demo { root, no_build } => demo::demo(root, !no_build).await,
+            Command::Demo {
+                root,
+                no_build,
+                run_for,
+            } => {
+                demo::demo(demo::DemoOptions {
+                    root,
+                    build: !no_build,
+                    run_for: run_for.map(|d| d.as_duration()),
+                })
+                .await
+            }
         }
     });
     match result {

@@ -52,17 +52,7 @@ pub async fn run(manifest_path: &Path, config_path: Option<&Path>) -> Result<Exi
     if let Some(history) = &history {
         let end = match &result {
             Ok(report) => RunEnd::from_report(report, Utc::now()),
-            Err(e) => RunEnd {
-                ended_at: Utc::now(),
-                status: RunStatus::Failed,
-                exit_code: None,
-                error: Some(format!("{e:#}")),
-                requests: 0,
-                denials: 0,
-                invalid: 0,
-                stdout_tail: String::new(),
-                stderr_tail: String::new(),
-            },
+            Err(e) => RunEnd::without_report(RunStatus::Failed, format!("{e:#}"), Utc::now()),
         };
         history.finish_run(&run_id, &end)?;
     }

@@ -148,16 +148,6 @@ impl RunTask {
     }
 
     fn end(&self, status: RunStatus, error: String) -> RunEnd {
-        RunEnd {
-            ended_at: self.clock.now(),
-            status,
-            exit_code: None,
-            error: Some(error),
-            requests: 0,
-            denials: 0,
-            invalid: 0,
-            stdout_tail: String::new(),
-            stderr_tail: String::new(),
-        }
+        RunEnd::without_report(status, error, self.clock.now())
     }
 }

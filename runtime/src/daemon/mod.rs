@@ -60,10 +60,38 @@ struct Running {
 
 /// Scheduling state of one job (by manifest path).
 struct Slot {
+    def: Arc<JobDef>,
     /// Firings up to here are accounted for.
     cursor: DateTime<Utc>,
+    /// The first firing after `cursor` (None: suspended, unscheduled or
+    /// never again), kept so that a tick compares times instead of
+    /// evaluating every job's cron expression.
+    next: Option<DateTime<Utc>>,
     pending: Vec<Pending>,
     running: HashMap<String, Running>,
+}
+
+impl Slot {
+    fn new(def: Arc<JobDef>, cursor: DateTime<Utc>) -> Slot {
+        let mut slot = Slot {
+            def,
+            cursor,
+            next: None,
+            pending: Vec::new(),
+            running: HashMap::new(),
+        };
+        slot.plan();
+        slot
+    }
+
+    /// Recomputes `next` after the cursor or the job changed.
+    fn plan(&mut self) {
+        let m = &self.def.manifest;
+        self.next = match (&m.schedule, m.firing.suspend) {
+            (Some(schedule), false) => schedule.next_after(self.cursor, m.timezone),
+            _ => None,
+        };
+    }
 }
 
 enum Command {
@@ -217,63 +245,29 @@ impl Daemon {
     fn tick(&mut self) -> Option<DateTime<Utc>> {
         let now = self.clock.now();
         let mut wake: Option<DateTime<Utc>> = None;
-        let paths: Vec<PathBuf> = self.table.iter().map(|(p, _)| p.clone()).collect();
-        for path in paths {
-            let Some(def) = self.table.get(&path).cloned() else {
-                continue;
-            };
-            let job = def.manifest.name.as_str().to_string();
-            let firing = def.manifest.firing;
-            let Some(slot) = self.slots.get_mut(&path) else {
-                continue;
-            };
-            if let (Some(schedule), false) = (&def.manifest.schedule, firing.suspend) {
-                let decision = decide(
-                    schedule,
-                    def.manifest.timezone,
-                    firing.catch_up,
-                    slot.cursor,
-                    now,
-                );
-                if let Some(cursor) = decision.cursor() {
-                    slot.cursor = cursor;
-                    if let Err(e) = self.launch.history.set_last_fire(&job, cursor) {
-                        tracing::warn!("job {job}: cannot store its last firing: {e}");
-                    }
-                }
-                match decision {
-                    Decision::Fire { scheduled, catch_up, missed } => {
-                        if missed > 0 {
-                            tracing::warn!("job {job}: {missed} firing(s) missed while the daemon was down");
-                        }
-                        let jitter = firing.jitter.map_or(Duration::ZERO, random_up_to);
-                        slot.pending.push(Pending {
-                            at: now + to_chrono(jitter),
-                            scheduled,
-                            attempt: 0,
-                            trigger: if catch_up { Trigger::CatchUp } else { Trigger::Schedule },
-                        });
-                    }
-                    Decision::Drop { latest, missed } => tracing::warn!(
-                        "job {job}: {missed} firing(s) up to {latest} missed while the daemon was down, not run (catch_up)"
-                    ),
-                    Decision::Wait(next) => wake = earliest(wake, next),
-                }
-                // A decision that fired or dropped moved the cursor: look
-                // again at once for the following firing.
-                if decision.cursor().is_some() {
-                    wake = Some(now);
-                }
+        let mut due: Vec<(PathBuf, Arc<JobDef>, Pending)> = Vec::new();
+        for (path, slot) in self.slots.iter_mut() {
+            if slot.next.is_some_and(|next| next <= now) {
+                fire(slot, &self.launch, now);
             }
-            let (due, later): (Vec<Pending>, Vec<Pending>) =
+            wake = earliest(wake, slot.next);
+            if slot.pending.is_empty() {
+                continue;
+            }
+            let (ready, later): (Vec<Pending>, Vec<Pending>) =
                 slot.pending.drain(..).partition(|p| p.at <= now);
             slot.pending = later;
             for p in &slot.pending {
                 wake = earliest(wake, Some(p.at));
             }
-            for pending in due {
-                self.start(&path, &def, pending);
-            }
+            due.extend(
+                ready
+                    .into_iter()
+                    .map(|p| (path.clone(), Arc::clone(&slot.def), p)),
+            );
+        }
+        for (path, def, pending) in due {
+            self.start(&path, &def, pending);
         }
         wake
     }
@@ -338,9 +332,7 @@ impl Daemon {
             return;
         };
         slot.running.remove(&done.run_id);
-        let Some(def) = self.table.get(&done.path) else {
-            return;
-        };
+        let def = Arc::clone(&slot.def);
         let Some(retry) = def.manifest.firing.retry else {
             return;
         };
@@ -412,7 +404,9 @@ impl Daemon {
                     None => "no schedule".to_string(),
                 }
             );
-            if self.slots.contains_key(path) {
+            if let Some(slot) = self.slots.get_mut(path) {
+                slot.def = Arc::clone(def);
+                slot.plan();
                 continue;
             }
             let cursor = match self.launch.history.last_fire(job) {
@@ -423,15 +417,15 @@ impl Daemon {
                     now
                 }
             };
-            self.slots.insert(
-                path.clone(),
-                Slot {
-                    cursor,
-                    pending: Vec::new(),
-                    running: HashMap::new(),
-                },
-            );
+            self.slots
+                .insert(path.clone(), Slot::new(Arc::clone(def), cursor));
         }
+        let in_use = self
+            .table
+            .iter()
+            .map(|(_, d)| d.component.sha256())
+            .collect();
+        self.launch.runner.sandbox.retain_components(&in_use);
     }
 
     /// Lets running jobs finish for up to `grace`, then cancels the rest
@@ -478,6 +472,51 @@ impl Daemon {
             slot.running.remove(&done.run_id);
         }
     }
+}
+
+/// Takes the scheduling decision for a job whose next firing has come:
+/// queues a run (after its jitter) or drops missed firings, and moves the
+/// job's cursor on.
+fn fire(slot: &mut Slot, launch: &Launch, now: DateTime<Utc>) {
+    let m = &slot.def.manifest;
+    let job = m.name.as_str();
+    let Some(schedule) = &m.schedule else {
+        return;
+    };
+    let decision = decide(schedule, m.timezone, m.firing.catch_up, slot.cursor, now);
+    match decision {
+        Decision::Fire {
+            scheduled,
+            catch_up,
+            missed,
+        } => {
+            if missed > 0 {
+                tracing::warn!("job {job}: {missed} firing(s) missed while the daemon was down");
+            }
+            let jitter = m.firing.jitter.map_or(Duration::ZERO, random_up_to);
+            slot.pending.push(Pending {
+                at: now + to_chrono(jitter),
+                scheduled,
+                attempt: 0,
+                trigger: if catch_up {
+                    Trigger::CatchUp
+                } else {
+                    Trigger::Schedule
+                },
+            });
+        }
+        Decision::Drop { latest, missed } => tracing::warn!(
+            "job {job}: {missed} firing(s) up to {latest} missed while the daemon was down, not run (catch_up)"
+        ),
+        Decision::Wait(_) => {}
+    }
+    if let Some(cursor) = decision.cursor() {
+        slot.cursor = cursor;
+        if let Err(e) = launch.history.set_last_fire(job, cursor) {
+            tracing::warn!("job {job}: cannot store its last firing: {e}");
+        }
+    }
+    slot.plan();
 }
 
 fn earliest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {

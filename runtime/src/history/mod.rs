@@ -173,6 +173,22 @@ pub struct RunEnd {
 }
 
 impl RunEnd {
+    /// The end of a run that has no report of its own: it could not start,
+    /// or it was cancelled (what it did before is in its request audit).
+    pub fn without_report(status: RunStatus, error: String, ended_at: DateTime<Utc>) -> RunEnd {
+        RunEnd {
+            ended_at,
+            status,
+            exit_code: None,
+            error: Some(error),
+            requests: 0,
+            denials: 0,
+            invalid: 0,
+            stdout_tail: String::new(),
+            stderr_tail: String::new(),
+        }
+    }
+
     /// The end of the run `report` describes. Its audit entries are recorded
     /// separately ([`History::record_requests`]).
     pub fn from_report(report: &RunReport, ended_at: DateTime<Utc>) -> RunEnd {

@@ -10,8 +10,6 @@ use std::str::FromStr;
 
 use croner::parser::{CronParser, Seconds, Year};
 use croner::Cron;
-use serde::de::Error as _;
-use serde::{Deserialize, Deserializer};
 
 mod firing;
 #[cfg(test)]
@@ -85,6 +83,41 @@ fn is_fixed_time(text: &str) -> bool {
     time_fields.iter().all(|f| !f.contains(['*', '/', '?']))
 }
 
+/// Names each field's numbers that are out of range, which croner reports
+/// only as "Number out of bounds". Names (`MON`, `JAN`), `L`, `W` and `#`
+/// are left to croner.
+fn check_ranges(text: &str) -> Result<(), String> {
+    const FIVE: [(&str, u32, u32); 5] = [
+        ("minute", 0, 59),
+        ("hour", 0, 23),
+        ("day-of-month", 1, 31),
+        ("month", 1, 12),
+        ("day-of-week", 0, 7),
+    ];
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    let named: Vec<(&str, u32, u32)> = if fields.len() == 6 {
+        std::iter::once(("second", 0, 59)).chain(FIVE).collect()
+    } else {
+        FIVE.to_vec()
+    };
+    for (field, (name, low, high)) in fields.iter().zip(named) {
+        for item in field.split(',') {
+            // The part before a step; a step itself only has to be a number.
+            let range = item.split('/').next().unwrap_or("");
+            let range = range.split('#').next().unwrap_or("");
+            for number in range.split('-') {
+                let Ok(n) = number.parse::<u32>() else {
+                    continue;
+                };
+                if n < low || n > high {
+                    return Err(format!("{name} {n} is out of range {low}-{high}"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 impl FromStr for Schedule {
     type Err = ScheduleError;
 
@@ -96,6 +129,9 @@ impl FromStr for Schedule {
         let fields = text.split_whitespace().count();
         if !text.starts_with('@') && !(5..=6).contains(&fields) {
             return Err(err(format!("it has {fields} fields")));
+        }
+        if !text.starts_with('@') {
+            check_ranges(text).map_err(err)?;
         }
         let parser = CronParser::builder()
             .seconds(Seconds::Optional)
@@ -124,13 +160,6 @@ impl fmt::Debug for Schedule {
 impl PartialEq for Schedule {
     fn eq(&self, other: &Self) -> bool {
         self.text == other.text
-    }
-}
-
-impl<'de> Deserialize<'de> for Schedule {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        text.parse().map_err(D::Error::custom)
     }
 }
 
@@ -172,12 +201,7 @@ impl fmt::Display for TimeZone {
     }
 }
 
-impl<'de> Deserialize<'de> for TimeZone {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        text.parse().map_err(D::Error::custom)
-    }
-}
+deserialize_from_str!(Schedule, TimeZone);
 
 #[cfg(test)]
 mod tests {
@@ -212,6 +236,12 @@ mod tests {
         assert!(e("0 6 * *").contains("it has 4 fields"));
         assert!(e("0 6 * * * * *").contains("it has 7 fields"));
         assert!(e("61 * * * *").starts_with("invalid cron expression \"61 * * * *\""));
+        assert!(e("61 * * * *").contains(": minute 61 is out of range 0-59;"));
+        assert!(e("0 25 * * *").contains(": hour 25 is out of range 0-23;"));
+        assert!(e("0 6 0 * *").contains(": day-of-month 0 is out of range 1-31;"));
+        assert!(e("0 6 * 13 *").contains(": month 13 is out of range 1-12;"));
+        assert!(e("0 6 * * 1-8").contains(": day-of-week 8 is out of range 0-7;"));
+        assert!(e("60 0 6 * * *").contains(": second 60 is out of range 0-59;"));
         assert!(
             e("0 0 30 2 *").contains("never fires"),
             "{}",
