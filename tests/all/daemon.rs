@@ -69,9 +69,13 @@ impl Setup {
 
     /// A job of the `misbehave` guest in `mode`.
     fn misbehave(&self, name: &str, mode: &str, job: &str) -> PathBuf {
+        self.misbehave_with(name, warden_test_artifacts::MISBEHAVE, mode, job)
+    }
+
+    fn misbehave_with(&self, name: &str, component: &str, mode: &str, job: &str) -> PathBuf {
         self.job(
             name,
-            warden_test_artifacts::MISBEHAVE,
+            component,
             job,
             &format!("[limits]\ntimeout = \"1h\"\n[env]\nMODE = {mode:?}\n"),
         )
@@ -618,4 +622,41 @@ fn a_warm_cache_does_not_recompile() {
     let loaded = second.load(path).unwrap();
     assert_eq!(loaded.cache_outcome(), CacheOutcome::Hit);
     assert_eq!(loaded.sha256().len(), 64);
+}
+
+#[tokio::test]
+async fn a_changed_component_file_is_picked_up_without_sighup() {
+    let s = Setup::new("component").await;
+    let component = s.dir.join("job.wasm");
+    std::fs::copy(warden_test_artifacts::MISBEHAVE, &component).unwrap();
+    s.misbehave_with(
+        "swapped",
+        component.to_str().unwrap(),
+        "ok",
+        "schedule = \"* * * * *\"",
+    );
+    let daemon = s.start().await;
+    s.advance(30);
+    let runs = s
+        .wait_for("swapped", "v1 ran", |r| {
+            r.len() == 1 && r[0].status == RunStatus::Succeeded
+        })
+        .await;
+    assert!(runs[0].stdout_tail.contains("misbehave: fine"));
+
+    // A new build of the component lands; the daemon notices by polling.
+    std::fs::copy(warden_test_artifacts::SNOOP, &component).unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    s.advance(60);
+    let runs = s
+        .wait_for("swapped", "v2 ran", |r| {
+            r.len() == 2 && r[0].status == RunStatus::Succeeded
+        })
+        .await;
+    assert!(
+        runs[0].stdout_tail.contains("env MODE=ok"),
+        "{}",
+        runs[0].stdout_tail
+    );
+    daemon.shutdown(Duration::from_secs(5)).await;
 }

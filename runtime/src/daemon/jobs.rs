@@ -2,7 +2,7 @@
 //! changed files, and keeping the last good version of a job whose new
 //! version does not load.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -108,6 +108,8 @@ pub struct Changes {
 #[derive(Default)]
 pub struct Table {
     defs: BTreeMap<PathBuf, Arc<JobDef>>,
+    /// Job name → manifest path, to keep names unique.
+    names: HashMap<String, PathBuf>,
     /// Versions that failed to load, so that an unchanged broken file is
     /// reported once, not at every check.
     failed: BTreeMap<PathBuf, Failure>,
@@ -122,26 +124,25 @@ impl Table {
         self.defs.iter()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.defs.is_empty()
-    }
-
     /// Brings the table in line with `paths` (the manifests the globs match
     /// now): loads new and changed ones (all of them when `force`), drops
     /// vanished ones. A job whose new version fails keeps its old one.
     pub fn sync(&mut self, sandbox: &Sandbox, paths: &[PathBuf], force: bool) -> Changes {
         let mut changes = Changes::default();
+        let wanted: HashSet<&PathBuf> = paths.iter().collect();
         let gone: Vec<PathBuf> = self
             .defs
             .keys()
-            .filter(|p| !paths.contains(p))
+            .filter(|p| !wanted.contains(p))
             .cloned()
             .collect();
         for path in gone {
-            self.defs.remove(&path);
+            if let Some(def) = self.defs.remove(&path) {
+                self.names.remove(def.manifest.name.as_str());
+            }
             changes.removed.push(path);
         }
-        self.failed.retain(|p, _| paths.contains(p));
+        self.failed.retain(|p, _| wanted.contains(p));
 
         for path in paths {
             let unchanged = match (self.failed.get(path), self.defs.get(path)) {
@@ -155,7 +156,13 @@ impl Table {
             match load(sandbox, path).and_then(|def| self.check_name(path, def)) {
                 Ok(def) => {
                     self.failed.remove(path);
-                    self.defs.insert(path.clone(), Arc::new(def));
+                    let name = def.manifest.name.to_string();
+                    if let Some(old) = self.defs.insert(path.clone(), Arc::new(def)) {
+                        if old.manifest.name.as_str() != name {
+                            self.names.remove(old.manifest.name.as_str());
+                        }
+                    }
+                    self.names.insert(name, path.clone());
                     changes.loaded.push(path.clone());
                 }
                 Err(failure) => {
@@ -169,13 +176,9 @@ impl Table {
 
     /// Job names are unique: they key the run history.
     fn check_name(&self, path: &Path, def: JobDef) -> Result<JobDef, Failure> {
-        let name = &def.manifest.name;
-        match self
-            .defs
-            .iter()
-            .find(|(p, d)| p.as_path() != path && &d.manifest.name == name)
-        {
-            Some((other, _)) => Err(Failure {
+        let name = def.manifest.name.as_str();
+        match self.names.get(name).filter(|other| other.as_path() != path) {
+            Some(other) => Err(Failure {
                 why: format!(
                     "{}: job name {name:?} is already used by {}; job names must be unique",
                     path.display(),

@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::JobDef;
 use crate::clock::Clock;
-use crate::history::{History, NewRun, RunEnd, Trigger};
+use crate::history::{HistoryWriter, NewRun, RunEnd, Trigger};
 use crate::host::AuditSink;
 use crate::run::{new_run_id, RunOptions, RunStatus, Runner};
 
@@ -26,7 +26,7 @@ pub struct Done {
 /// Everything needed to start runs.
 pub struct Launch {
     pub runner: Runner,
-    pub history: Arc<History>,
+    pub writer: HistoryWriter,
     pub clock: Arc<dyn Clock>,
     pub done: mpsc::UnboundedSender<Done>,
 }
@@ -53,9 +53,7 @@ impl Launch {
             attempt,
             trigger,
         };
-        if let Err(e) = self.history.start_run(&started) {
-            tracing::error!("job {job}: cannot record the start of run {run_id}: {e}");
-        }
+        self.writer.start_run(started);
         tracing::info!(
             "job {job}: run {run_id} started ({}, scheduled {scheduled})",
             trigger.as_str()
@@ -63,7 +61,7 @@ impl Launch {
 
         let task = RunTask {
             runner: self.runner.clone(),
-            history: Arc::clone(&self.history),
+            writer: self.writer.clone(),
             clock: Arc::clone(&self.clock),
             def: Arc::clone(def),
             run_id: run_id.clone(),
@@ -86,7 +84,7 @@ impl Launch {
 
 struct RunTask {
     runner: Runner,
-    history: Arc<History>,
+    writer: HistoryWriter,
     clock: Arc<dyn Clock>,
     def: Arc<JobDef>,
     run_id: String,
@@ -96,13 +94,8 @@ impl RunTask {
     /// Runs the job until it ends or is cancelled, and records the end.
     async fn run(&self, cancelled: oneshot::Receiver<String>) -> RunStatus {
         let job = self.def.manifest.name.as_str();
-        let history = Arc::clone(&self.history);
-        let run_id = self.run_id.clone();
-        let sink: AuditSink = Arc::new(move |entry| {
-            if let Err(e) = history.record_request(&run_id, entry) {
-                tracing::warn!("cannot record a request of run {run_id}: {e}");
-            }
-        });
+        let (writer, run_id) = (self.writer.clone(), self.run_id.clone());
+        let sink: AuditSink = Arc::new(move |entry| writer.record_request(&run_id, entry));
         let mut options = RunOptions::new(self.run_id.clone());
         options.audit_sink = Some(sink);
 
@@ -125,18 +118,17 @@ impl RunTask {
                 self.cancelled(reason.unwrap_or_else(|_| "the daemon stopped".into()))
             }
         };
-        if let Err(e) = self.history.finish_run(&self.run_id, &ended) {
-            tracing::error!(
-                "job {job}: cannot record the end of run {}: {e}",
-                self.run_id
-            );
-        }
-        let message = ended.error.as_deref().unwrap_or("");
-        match ended.status {
+        let status = ended.status;
+        match status {
             RunStatus::Succeeded => tracing::info!("job {job}: run {} succeeded", self.run_id),
-            status => tracing::warn!("job {job}: run {} {status}: {message}", self.run_id),
+            status => tracing::warn!(
+                "job {job}: run {} {status}: {}",
+                self.run_id,
+                ended.error.as_deref().unwrap_or("")
+            ),
         }
-        ended.status
+        self.writer.finish_run(&self.run_id, ended);
+        status
     }
 
     fn failed(&self, error: String) -> RunEnd {

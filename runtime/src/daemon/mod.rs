@@ -2,15 +2,17 @@
 //! catch-up, jitter and retry policies, records every run and request in the
 //! history, reloads changed files, and shuts down gracefully.
 //!
-//! One task owns all scheduling state; runs are tasks of their own that
-//! report back when they end. Scheduling time comes from a [`Clock`], so
-//! tests can move it; deadlines inside runs and the shutdown grace are real
-//! time.
+//! One task owns all scheduling state and never waits on the disk: files
+//! are checked and jobs loaded on a blocking thread, history writes go to a
+//! writer thread, and each run is a task of its own that reports back when
+//! it ends. Scheduling time comes from a [`Clock`], so tests can move it;
+//! deadlines inside runs and the shutdown grace are real time.
 
 mod jobs;
 mod launch;
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,13 +23,13 @@ use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::history::{History, HistoryError, Retention, Trigger};
+use crate::history::{History, HistoryError, HistoryWriter, Retention, Trigger, WriterThread};
 use crate::manifest::Concurrency;
 use crate::run::Runner;
 use crate::scheduler::{decide, Decision};
 
 pub use jobs::JobDef;
-use jobs::Table;
+use jobs::{Changes, Table};
 use launch::{Done, Launch};
 
 /// Why the daemon could not start.
@@ -53,22 +55,17 @@ struct Pending {
     trigger: Trigger,
 }
 
-/// A run that is going.
-struct Running {
-    cancel: Option<oneshot::Sender<String>>,
-}
-
 /// Scheduling state of one job (by manifest path).
 struct Slot {
     def: Arc<JobDef>,
     /// Firings up to here are accounted for.
     cursor: DateTime<Utc>,
     /// The first firing after `cursor` (None: suspended, unscheduled or
-    /// never again), kept so that a tick compares times instead of
-    /// evaluating every job's cron expression.
+    /// never again).
     next: Option<DateTime<Utc>>,
     pending: Vec<Pending>,
-    running: HashMap<String, Running>,
+    /// Runs going, by run id, each with the sender that cancels it.
+    running: HashMap<String, Option<oneshot::Sender<String>>>,
 }
 
 impl Slot {
@@ -92,7 +89,20 @@ impl Slot {
             _ => None,
         };
     }
+
+    fn cancel_all(&mut self, reason: &str) {
+        for cancel in self.running.values_mut() {
+            if let Some(cancel) = cancel.take() {
+                let _ = cancel.send(reason.to_string());
+            }
+        }
+    }
 }
+
+/// Times at which something is due, earliest first, by manifest path.
+/// Entries can be stale (the job changed or went); they are checked
+/// against the slot when they come up.
+type Agenda = BinaryHeap<Reverse<(DateTime<Utc>, PathBuf)>>;
 
 enum Command {
     Reload,
@@ -107,6 +117,7 @@ pub struct DaemonHandle {
     commands: mpsc::UnboundedSender<Command>,
     task: JoinHandle<()>,
     history: Arc<History>,
+    writer: WriterThread,
 }
 
 impl DaemonHandle {
@@ -116,7 +127,8 @@ impl DaemonHandle {
     }
 
     /// Stops firing, lets running jobs finish for up to `grace`, then
-    /// cancels the rest (recorded as cancelled) and returns.
+    /// cancels the rest (recorded as cancelled), waits until the history
+    /// has every write, and returns.
     pub async fn shutdown(self, grace: Duration) {
         let (done, wait) = oneshot::channel();
         if self
@@ -127,6 +139,8 @@ impl DaemonHandle {
             let _ = wait.await;
         }
         let _ = self.task.await;
+        let writer = self.writer;
+        let _ = tokio::task::spawn_blocking(move || writer.finish()).await;
     }
 
     pub fn history(&self) -> &Arc<History> {
@@ -158,6 +172,8 @@ pub async fn start(
     if let Err(e) = history.prune(&retention, now) {
         tracing::warn!("cannot prune the run history: {e}");
     }
+    let (writer, writer_thread) = HistoryWriter::spawn(Arc::clone(&history))
+        .map_err(|e| DaemonError::Setup(format!("cannot start the history writer: {e}")))?;
 
     let (commands, command_rx) = mpsc::unbounded_channel();
     let (done_tx, done_rx) = mpsc::unbounded_channel();
@@ -165,17 +181,29 @@ pub async fn start(
         config: config.clone(),
         launch: Launch {
             runner,
-            history: Arc::clone(&history),
+            writer,
             clock: Arc::clone(&clock),
             done: done_tx,
         },
+        history: Arc::clone(&history),
         clock,
         retention,
-        table: Table::default(),
+        table: Some(Table::default()),
+        syncing: None,
+        sync_again: None,
         slots: HashMap::new(),
+        agenda: Agenda::new(),
+        pending: Agenda::new(),
     };
-    daemon.reload(false);
-    if daemon.table.is_empty() {
+    // The first load completes before `start` returns.
+    daemon.sync(false);
+    if let Some(task) = daemon.syncing.take() {
+        match task.await {
+            Ok(synced) => daemon.synced(synced),
+            Err(e) => return Err(DaemonError::Setup(format!("loading the jobs failed: {e}"))),
+        }
+    }
+    if daemon.slots.is_empty() {
         tracing::warn!(
             "no job manifest loaded; check `jobs` in {}",
             config.path.display()
@@ -186,16 +214,34 @@ pub async fn start(
         commands,
         task,
         history,
+        writer: writer_thread,
     })
+}
+
+/// What a file check and load on the blocking thread hands back.
+struct Synced {
+    table: Table,
+    changes: Changes,
+    /// Each loaded job's last firing in the history.
+    last_fires: HashMap<PathBuf, Option<DateTime<Utc>>>,
 }
 
 struct Daemon {
     config: Config,
     launch: Launch,
+    history: Arc<History>,
     clock: Arc<dyn Clock>,
     retention: Retention,
-    table: Table,
+    /// The job table; away on the blocking thread while a check runs.
+    table: Option<Table>,
+    syncing: Option<JoinHandle<Synced>>,
+    /// A check asked for while one was running (`Some(force)`).
+    sync_again: Option<bool>,
     slots: HashMap<PathBuf, Slot>,
+    /// Next firings.
+    agenda: Agenda,
+    /// Jittered and retried starts.
+    pending: Agenda,
 }
 
 impl Daemon {
@@ -206,8 +252,10 @@ impl Daemon {
     ) {
         let mut poll = tokio::time::interval(self.config.daemon.reload_interval);
         poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        poll.reset();
         let mut prune = tokio::time::interval(PRUNE_EVERY);
         prune.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        prune.reset();
         loop {
             let wake = self.tick();
             let sleep = match wake {
@@ -216,15 +264,12 @@ impl Daemon {
             };
             tokio::select! {
                 _ = sleep => {}
-                _ = poll.tick() => self.reload(false),
-                _ = prune.tick() => {
-                    if let Err(e) = self.launch.history.prune(&self.retention, self.clock.now()) {
-                        tracing::warn!("cannot prune the run history: {e}");
-                    }
-                }
+                _ = poll.tick() => self.sync(false),
+                Some(synced) = wait(&mut self.syncing) => self.synced(synced),
+                _ = prune.tick() => self.prune(),
                 Some(finished) = done.recv() => self.finished(finished),
                 command = commands.recv() => match command {
-                    Some(Command::Reload) => self.reload(true),
+                    Some(Command::Reload) => self.sync(true),
                     Some(Command::Shutdown { grace, done: reply }) => {
                         self.shutdown(grace, &mut done).await;
                         let _ = reply.send(());
@@ -244,32 +289,42 @@ impl Daemon {
     /// Fires what is due; returns when to look again.
     fn tick(&mut self) -> Option<DateTime<Utc>> {
         let now = self.clock.now();
-        let mut wake: Option<DateTime<Utc>> = None;
-        let mut due: Vec<(PathBuf, Arc<JobDef>, Pending)> = Vec::new();
-        for (path, slot) in self.slots.iter_mut() {
-            if slot.next.is_some_and(|next| next <= now) {
-                fire(slot, &self.launch, now);
+        while let Some(Reverse((at, path))) = self.agenda.peek().cloned() {
+            if at > now {
+                break;
             }
-            wake = earliest(wake, slot.next);
-            if slot.pending.is_empty() {
+            self.agenda.pop();
+            let Some(slot) = self.slots.get_mut(&path) else {
                 continue;
+            };
+            if slot.next != Some(at) {
+                continue; // stale: the job changed since
             }
-            let (ready, later): (Vec<Pending>, Vec<Pending>) =
+            if let Some(p) = fire(slot, &self.launch, now) {
+                self.pending.push(Reverse((p, path.clone())));
+            }
+            if let Some(next) = slot.next {
+                self.agenda.push(Reverse((next, path)));
+            }
+        }
+        while let Some(Reverse((at, path))) = self.pending.peek().cloned() {
+            if at > now {
+                break;
+            }
+            self.pending.pop();
+            let Some(slot) = self.slots.get_mut(&path) else {
+                continue;
+            };
+            let (due, later): (Vec<Pending>, Vec<Pending>) =
                 slot.pending.drain(..).partition(|p| p.at <= now);
             slot.pending = later;
-            for p in &slot.pending {
-                wake = earliest(wake, Some(p.at));
+            let def = Arc::clone(&slot.def);
+            for pending in due {
+                self.start(&path, &def, pending);
             }
-            due.extend(
-                ready
-                    .into_iter()
-                    .map(|p| (path.clone(), Arc::clone(&slot.def), p)),
-            );
         }
-        for (path, def, pending) in due {
-            self.start(&path, &def, pending);
-        }
-        wake
+        let first = |agenda: &Agenda| agenda.peek().map(|Reverse((at, _))| *at);
+        earliest(first(&self.agenda), first(&self.pending))
     }
 
     /// Starts a run for a due firing, as the job's concurrency says.
@@ -290,23 +345,16 @@ impl Daemon {
                         "job {job}: firing for {} skipped: {reason}",
                         pending.scheduled
                     );
-                    if let Err(e) = self.launch.history.record_skipped(
+                    self.launch.writer.record_skipped(
                         job,
                         pending.scheduled,
-                        &reason,
+                        reason,
                         self.clock.now(),
-                    ) {
-                        tracing::warn!("job {job}: cannot record a skipped firing: {e}");
-                    }
+                    );
                     return;
                 }
                 Concurrency::Replace => {
-                    for running in slot.running.values_mut() {
-                        if let Some(cancel) = running.cancel.take() {
-                            let _ = cancel
-                                .send("replaced by a newer run (concurrency = \"replace\")".into());
-                        }
-                    }
+                    slot.cancel_all("replaced by a newer run (concurrency = \"replace\")")
                 }
                 Concurrency::Allow => {}
             }
@@ -318,12 +366,7 @@ impl Daemon {
             pending.attempt,
             pending.trigger,
         );
-        slot.running.insert(
-            run_id,
-            Running {
-                cancel: Some(cancel),
-            },
-        );
+        slot.running.insert(run_id, Some(cancel));
     }
 
     /// A run ended: forget it, and retry it if it failed and may.
@@ -332,8 +375,7 @@ impl Daemon {
             return;
         };
         slot.running.remove(&done.run_id);
-        let def = Arc::clone(&slot.def);
-        let Some(retry) = def.manifest.firing.retry else {
+        let Some(retry) = slot.def.manifest.firing.retry else {
             return;
         };
         if done.status.is_failure() && done.attempt < retry.attempts {
@@ -341,7 +383,7 @@ impl Daemon {
             let at = self.clock.now() + to_chrono(wait);
             tracing::info!(
                 "job {}: run {} {}; retry {} of {} in {}s",
-                def.manifest.name,
+                slot.def.manifest.name,
                 done.run_id,
                 done.status,
                 done.attempt + 1,
@@ -354,22 +396,60 @@ impl Daemon {
                 attempt: done.attempt + 1,
                 trigger: Trigger::Retry,
             });
+            self.pending.push(Reverse((at, done.path)));
         }
     }
 
-    /// Re-reads the manifests the config's globs match: new and changed
-    /// ones (every one when `force`).
-    fn reload(&mut self, force: bool) {
-        let paths = match self.config.manifest_paths() {
-            Ok(paths) => paths,
-            Err(e) => {
-                tracing::error!("{e}; keeping the jobs as they are");
-                return;
-            }
+    /// Checks the files the config's globs match, on a blocking thread:
+    /// loads new and changed manifests (every one when `force`) and drops
+    /// vanished ones. A check asked for while one runs follows it.
+    fn sync(&mut self, force: bool) {
+        let Some(mut table) = self.table.take() else {
+            self.sync_again = Some(self.sync_again.unwrap_or(false) || force);
+            return;
         };
-        let changes = self.table.sync(&self.launch.runner.sandbox, &paths, force);
+        let config = self.config.clone();
+        let sandbox = self.launch.runner.sandbox.clone();
+        let history = Arc::clone(&self.history);
+        self.syncing = Some(tokio::task::spawn_blocking(move || {
+            let changes = match config.manifest_paths() {
+                Ok(paths) => table.sync(&sandbox, &paths, force),
+                Err(e) => {
+                    tracing::error!("{e}; keeping the jobs as they are");
+                    Changes::default()
+                }
+            };
+            let in_use = table.iter().map(|(_, d)| d.component.sha256()).collect();
+            sandbox.retain_components(&in_use);
+            let last_fires = changes
+                .loaded
+                .iter()
+                .filter_map(|path| {
+                    let job = table.get(path)?.manifest.name.as_str();
+                    let last = history.last_fire(job).unwrap_or_else(|e| {
+                        tracing::warn!("job {job}: cannot read its last firing ({e}); missed firings are not caught up");
+                        None
+                    });
+                    Some((path.clone(), last))
+                })
+                .collect();
+            Synced {
+                table,
+                changes,
+                last_fires,
+            }
+        }));
+    }
+
+    /// Applies a finished check to the schedule.
+    fn synced(&mut self, synced: Synced) {
+        let Synced {
+            table,
+            changes,
+            last_fires,
+        } = synced;
         for (path, why) in &changes.failed {
-            match self.table.get(path) {
+            match table.get(path) {
                 Some(def) => tracing::error!(
                     "{why}; job {} keeps its previous version",
                     def.manifest.name
@@ -390,12 +470,12 @@ impl Daemon {
         }
         let now = self.clock.now();
         for path in &changes.loaded {
-            let Some(def) = self.table.get(path) else {
+            let Some(def) = table.get(path) else {
                 continue;
             };
-            let job = def.manifest.name.as_str();
             tracing::info!(
-                "job {job} loaded from {} ({})",
+                "job {} loaded from {} ({})",
+                def.manifest.name,
                 path.display(),
                 match &def.manifest.schedule {
                     Some(s) if !def.manifest.firing.suspend =>
@@ -404,28 +484,37 @@ impl Daemon {
                     None => "no schedule".to_string(),
                 }
             );
-            if let Some(slot) = self.slots.get_mut(path) {
-                slot.def = Arc::clone(def);
-                slot.plan();
-                continue;
-            }
-            let cursor = match self.launch.history.last_fire(job) {
-                Ok(Some(last)) => last,
-                Ok(None) => now,
-                Err(e) => {
-                    tracing::warn!("job {job}: cannot read its last firing ({e}); missed firings are not caught up");
-                    now
+            let slot = match self.slots.get_mut(path) {
+                Some(slot) => {
+                    slot.def = Arc::clone(def);
+                    slot.plan();
+                    slot
+                }
+                None => {
+                    let cursor = last_fires.get(path).copied().flatten().unwrap_or(now);
+                    self.slots
+                        .entry(path.clone())
+                        .or_insert(Slot::new(Arc::clone(def), cursor))
                 }
             };
-            self.slots
-                .insert(path.clone(), Slot::new(Arc::clone(def), cursor));
+            if let Some(next) = slot.next {
+                self.agenda.push(Reverse((next, path.clone())));
+            }
         }
-        let in_use = self
-            .table
-            .iter()
-            .map(|(_, d)| d.component.sha256())
-            .collect();
-        self.launch.runner.sandbox.retain_components(&in_use);
+        self.table = Some(table);
+        if let Some(force) = self.sync_again.take() {
+            self.sync(force);
+        }
+    }
+
+    fn prune(&self) {
+        let history = Arc::clone(&self.history);
+        let (retention, now) = (self.retention, self.clock.now());
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = history.prune(&retention, now) {
+                tracing::warn!("cannot prune the run history: {e}");
+            }
+        });
     }
 
     /// Lets running jobs finish for up to `grace`, then cancels the rest
@@ -449,21 +538,22 @@ impl Daemon {
                 Err(_elapsed) => break,
             }
         }
+        let reason = format!(
+            "the daemon shut down and the run did not finish within the grace period of {}s",
+            grace.as_secs()
+        );
         for slot in self.slots.values_mut() {
-            for running in slot.running.values_mut() {
-                if let Some(cancel) = running.cancel.take() {
-                    let _ = cancel.send(format!(
-                        "the daemon shut down and the run did not finish within the grace period of {}s",
-                        grace.as_secs()
-                    ));
-                }
-            }
+            slot.cancel_all(&reason);
         }
         while running(&self.slots) > 0 {
             match done.recv().await {
                 Some(finished) => self.forget(&finished),
                 None => return,
             }
+        }
+        // Let a check in progress end before the table goes.
+        if let Some(task) = self.syncing.take() {
+            let _ = task.await;
         }
     }
 
@@ -474,16 +564,33 @@ impl Daemon {
     }
 }
 
+/// The result of the check in progress, if any (pending otherwise).
+async fn wait(task: &mut Option<JoinHandle<Synced>>) -> Option<Synced> {
+    match task {
+        Some(handle) => {
+            let result = handle.await;
+            *task = None;
+            match result {
+                Ok(synced) => Some(synced),
+                Err(e) => {
+                    tracing::error!("checking the job files failed: {e}");
+                    None
+                }
+            }
+        }
+        None => std::future::pending().await,
+    }
+}
+
 /// Takes the scheduling decision for a job whose next firing has come:
 /// queues a run (after its jitter) or drops missed firings, and moves the
-/// job's cursor on.
-fn fire(slot: &mut Slot, launch: &Launch, now: DateTime<Utc>) {
+/// job's cursor on. Returns when the queued run is due.
+fn fire(slot: &mut Slot, launch: &Launch, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let m = &slot.def.manifest;
     let job = m.name.as_str();
-    let Some(schedule) = &m.schedule else {
-        return;
-    };
+    let schedule = m.schedule.as_ref()?;
     let decision = decide(schedule, m.timezone, m.firing.catch_up, slot.cursor, now);
+    let mut queued = None;
     match decision {
         Decision::Fire {
             scheduled,
@@ -494,8 +601,9 @@ fn fire(slot: &mut Slot, launch: &Launch, now: DateTime<Utc>) {
                 tracing::warn!("job {job}: {missed} firing(s) missed while the daemon was down");
             }
             let jitter = m.firing.jitter.map_or(Duration::ZERO, random_up_to);
+            let at = now + to_chrono(jitter);
             slot.pending.push(Pending {
-                at: now + to_chrono(jitter),
+                at,
                 scheduled,
                 attempt: 0,
                 trigger: if catch_up {
@@ -504,6 +612,7 @@ fn fire(slot: &mut Slot, launch: &Launch, now: DateTime<Utc>) {
                     Trigger::Schedule
                 },
             });
+            queued = Some(at);
         }
         Decision::Drop { latest, missed } => tracing::warn!(
             "job {job}: {missed} firing(s) up to {latest} missed while the daemon was down, not run (catch_up)"
@@ -512,11 +621,10 @@ fn fire(slot: &mut Slot, launch: &Launch, now: DateTime<Utc>) {
     }
     if let Some(cursor) = decision.cursor() {
         slot.cursor = cursor;
-        if let Err(e) = launch.history.set_last_fire(job, cursor) {
-            tracing::warn!("job {job}: cannot store its last firing: {e}");
-        }
+        launch.writer.set_last_fire(job, cursor);
     }
     slot.plan();
+    queued
 }
 
 fn earliest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {

@@ -20,6 +20,7 @@ pub mod report;
 pub mod schema;
 #[cfg(test)]
 mod tests;
+mod writer;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -34,6 +35,7 @@ use crate::run::{RunReport, RunStatus};
 
 pub use bounds::{TAIL_CAP, TEXT_CAP};
 pub use schema::SCHEMA_VERSION;
+pub use writer::{HistoryWriter, WriterThread};
 
 /// What the run history could not do. Every message names the database.
 #[derive(Debug, thiserror::Error)]
