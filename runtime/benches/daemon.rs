@@ -244,7 +244,7 @@ async fn firing() -> Result<()> {
         overhead.median - to_main.median
     );
     println!(
-        "  history writes on the daemon task per firing (set_last_fire + start_run): {}",
+        "  history writes per firing (set_last_fire + start_run; the daemon queues them to its writer thread): {}",
         writes.line_ms()
     );
     println!(

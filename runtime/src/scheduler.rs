@@ -87,6 +87,36 @@ pub fn decide(
     }
 }
 
+/// [`decide`] for a job whose next firing `due` (the first after `cursor`)
+/// has come, and the firing after the new cursor. The usual case, one
+/// firing due and on time, costs one evaluation of the schedule instead of
+/// several.
+pub fn decide_due(
+    schedule: &Schedule,
+    tz: TimeZone,
+    catch_up: CatchUp,
+    cursor: DateTime<Utc>,
+    due: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> (Decision, Option<DateTime<Utc>>) {
+    let following = schedule.next_after(due, tz);
+    let on_time = (now - due).to_std().unwrap_or(Duration::ZERO) <= ON_TIME;
+    if on_time && following.is_none_or(|f| f > now) {
+        let fire = Decision::Fire {
+            scheduled: due,
+            catch_up: false,
+            missed: 0,
+        };
+        return (fire, following);
+    }
+    let decision = decide(schedule, tz, catch_up, cursor, now);
+    let next = match decision.cursor() {
+        Some(moved) => schedule.next_after(moved, tz),
+        None => schedule.next_after(cursor, tz),
+    };
+    (decision, next)
+}
+
 /// Firings strictly between `after` and `before`.
 fn count_between(
     schedule: &Schedule,
@@ -277,6 +307,43 @@ mod tests {
                 missed: 0
             }
         );
+    }
+
+    #[test]
+    fn decide_due_agrees_with_decide() {
+        let cases = [
+            (
+                "0 * * * *",
+                "2026-01-01T10:00:00Z",
+                "2026-01-01T11:00:00.004Z",
+            ),
+            ("0 * * * *", "2026-01-01T10:00:00Z", "2026-01-01T11:00:30Z"),
+            ("0 * * * *", "2026-01-01T10:00:00Z", "2026-01-01T14:30:00Z"),
+            ("0 * * * *", "2026-01-01T10:00:00Z", "2026-01-01T11:05:00Z"),
+            (
+                "* * * * * *",
+                "2026-01-01T10:00:00Z",
+                "2026-01-01T10:00:01.002Z",
+            ),
+            (
+                "* * * * * *",
+                "2026-01-01T10:00:00Z",
+                "2026-01-01T10:00:03Z",
+            ),
+            ("0 6 * * *", "2026-01-01T06:00:00Z", "2026-01-02T06:40:00Z"),
+        ];
+        for catch_up in [CatchUp::None, LATEST_1H] {
+            for (text, cursor, now) in cases {
+                let s: Schedule = text.parse().unwrap();
+                let (cursor, now) = (at(cursor), at(now));
+                let due = s.next_after(cursor, TimeZone::UTC).unwrap();
+                let expected = decide(&s, TimeZone::UTC, catch_up, cursor, now);
+                let (got, next) = decide_due(&s, TimeZone::UTC, catch_up, cursor, due, now);
+                assert_eq!(got, expected, "{text} {cursor} {now}");
+                let moved = expected.cursor().unwrap();
+                assert_eq!(next, s.next_after(moved, TimeZone::UTC), "{text}");
+            }
+        }
     }
 
     #[test]

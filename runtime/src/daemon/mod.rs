@@ -26,7 +26,7 @@ use crate::config::Config;
 use crate::history::{History, HistoryError, HistoryWriter, Retention, Trigger, WriterThread};
 use crate::manifest::Concurrency;
 use crate::run::Runner;
-use crate::scheduler::{decide, Decision};
+use crate::scheduler::{decide_due, Decision};
 
 pub use jobs::JobDef;
 use jobs::{Changes, Table};
@@ -589,7 +589,15 @@ fn fire(slot: &mut Slot, launch: &Launch, now: DateTime<Utc>) -> Option<DateTime
     let m = &slot.def.manifest;
     let job = m.name.as_str();
     let schedule = m.schedule.as_ref()?;
-    let decision = decide(schedule, m.timezone, m.firing.catch_up, slot.cursor, now);
+    let due = slot.next?;
+    let (decision, next) = decide_due(
+        schedule,
+        m.timezone,
+        m.firing.catch_up,
+        slot.cursor,
+        due,
+        now,
+    );
     let mut queued = None;
     match decision {
         Decision::Fire {
@@ -623,7 +631,7 @@ fn fire(slot: &mut Slot, launch: &Launch, now: DateTime<Utc>) -> Option<DateTime
         slot.cursor = cursor;
         launch.writer.set_last_fire(job, cursor);
     }
-    slot.plan();
+    slot.next = next;
     queued
 }
 

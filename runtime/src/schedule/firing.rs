@@ -68,7 +68,7 @@ impl Schedule {
         // `end`, is the answer; it is checked like any other start.
         let offset = offset_at(tz, end)?;
         if let Some(wall) = naive(end.checked_add(offset)?)
-            .and_then(|wall| self.cron.find_previous_occurrence(&wall, true).ok())
+            .and_then(|wall| self.0.cron.find_previous_occurrence(&wall, true).ok())
         {
             let guess = timestamp(wall) - offset;
             if (end - LATEST_SEARCH_SECONDS..=end).contains(&guess)
@@ -137,7 +137,7 @@ impl Schedule {
             // shifted by this offset, is the answer if no offset change
             // comes first.
             let offset = offset_at(tz, from)?;
-            if self.fixed_time {
+            if self.0.fixed_time {
                 let before = offset_at(tz, from.checked_sub(1)?)?;
                 if before < offset {
                     // The clock jumps forward at `from`: the wall clock
@@ -156,7 +156,7 @@ impl Schedule {
             match next_transition(tz, from, scan_to, offset)? {
                 None if candidate != scan_to => return None, // past `limit`
                 None => {
-                    if self.fixed_time && is_later_twin(tz, wall, candidate) {
+                    if self.0.fixed_time && is_later_twin(tz, wall, candidate) {
                         // The second occurrence of a repeated wall clock
                         // time; a fixed-time job ran at the first.
                         from = candidate + 1;
@@ -175,7 +175,7 @@ impl Schedule {
     /// The first wall clock time at or after `wall` that the pattern
     /// matches, with no time zone involved.
     fn next_wall_match(&self, wall: NaiveDateTime) -> Option<NaiveDateTime> {
-        self.cron.find_next_occurrence(&wall, true).ok()
+        self.0.cron.find_next_occurrence(&wall, true).ok()
     }
 }
 

@@ -5,8 +5,10 @@
 //! [`Schedule::next_after`]), in the `firing` module; `warden next`'s lines
 //! are built in `next`.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::{Arc, LazyLock, Mutex, Weak};
 
 use croner::parser::{CronParser, Seconds, Year};
 use croner::Cron;
@@ -22,8 +24,14 @@ pub use next::next_lines;
 /// day-of-week, POSIX day-of-week 0–7 and names like `MON`, `JAN`), an
 /// optional leading seconds field, or `@hourly`, `@daily`, `@weekly`,
 /// `@monthly`, `@yearly`.
+///
+/// Parsed schedules are shared: every job with the same expression holds
+/// the same one (croner's parsed form is about 5 KiB, mostly a bit per
+/// year up to 5000, which adds up at thousands of jobs).
 #[derive(Clone)]
-pub struct Schedule {
+pub struct Schedule(Arc<Parsed>);
+
+struct Parsed {
     text: String,
     cron: Cron,
     /// Whether this is a fixed-time job in Vixie cron's sense; see
@@ -32,6 +40,9 @@ pub struct Schedule {
     /// Whether the expression has a leading seconds field.
     seconds: bool,
 }
+
+/// The schedules parsed so far, by text, while some job holds them.
+static PARSED: LazyLock<Mutex<HashMap<String, Weak<Parsed>>>> = LazyLock::new(Default::default);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid cron expression {text:?}: {reason}; write five fields \"minute hour day-of-month month day-of-week\", e.g. \"0 6 * * MON\", or @hourly, @daily, @weekly, @monthly, @yearly")]
@@ -42,11 +53,11 @@ pub struct ScheduleError {
 
 impl Schedule {
     pub fn as_str(&self) -> &str {
-        &self.text
+        &self.0.text
     }
 
     pub fn cron(&self) -> &Cron {
-        &self.cron
+        &self.0.cron
     }
 
     /// Whether this is a *fixed-time* job, as Vixie cron tells them apart
@@ -57,12 +68,12 @@ impl Schedule {
     /// *interval* job instead. The two differ only when a local time is
     /// skipped or repeated; see [`Schedule::next_after`].
     pub fn is_fixed_time(&self) -> bool {
-        self.fixed_time
+        self.0.fixed_time
     }
 
     /// Whether the expression has a leading seconds field (six fields).
     pub fn has_seconds(&self) -> bool {
-        self.seconds
+        self.0.seconds
     }
 }
 
@@ -122,6 +133,21 @@ impl FromStr for Schedule {
     type Err = ScheduleError;
 
     fn from_str(text: &str) -> Result<Self, ScheduleError> {
+        let mut parsed = PARSED.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(shared) = parsed.get(text).and_then(Weak::upgrade) {
+            return Ok(Schedule(shared));
+        }
+        let schedule = parse(text)?;
+        if parsed.len() >= 1024 {
+            parsed.retain(|_, weak| weak.strong_count() > 0);
+        }
+        parsed.insert(text.to_string(), Arc::downgrade(&schedule.0));
+        Ok(schedule)
+    }
+}
+
+fn parse(text: &str) -> Result<Schedule, ScheduleError> {
+    {
         let err = |reason: String| ScheduleError {
             text: text.to_string(),
             reason,
@@ -142,24 +168,24 @@ impl FromStr for Schedule {
         let start = chrono::DateTime::<chrono::Utc>::from_timestamp(0, 0).unwrap_or_default();
         cron.find_next_occurrence(&start, false)
             .map_err(|_| err("it never fires".to_string()))?;
-        Ok(Schedule {
+        Ok(Schedule(Arc::new(Parsed {
             text: text.to_string(),
             cron,
             fixed_time: is_fixed_time(text),
             seconds: !text.trim().starts_with('@') && fields == 6,
-        })
+        })))
     }
 }
 
 impl fmt::Debug for Schedule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Schedule({:?})", self.text)
+        write!(f, "Schedule({:?})", self.0.text)
     }
 }
 
 impl PartialEq for Schedule {
     fn eq(&self, other: &Self) -> bool {
-        self.text == other.text
+        self.0.text == other.0.text
     }
 }
 
