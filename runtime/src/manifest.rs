@@ -136,6 +136,9 @@ struct RawJob {
     #[serde(default)]
     suspend: bool,
     retry: Option<Retry>,
+    #[serde(default)]
+    dry_run: bool,
+    sha256: Option<Spanned<String>>,
 }
 
 /// What a firing does while the job's previous run is still going.
@@ -204,37 +207,18 @@ struct RawCanvas {
     scopes: Vec<Spanned<String>>,
     #[serde(default)]
     masquerade: bool,
+    #[serde(default)]
+    params: BTreeMap<String, Spanned<Vec<String>>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawLimits {
-    #[serde(default = "default_timeout")]
-    timeout: Spanned<DurationSpec>,
-    #[serde(default = "default_memory")]
-    memory: Spanned<ByteSize>,
-    #[serde(default = "default_max_requests")]
-    max_requests: Spanned<u64>,
-}
-
-impl Default for RawLimits {
-    fn default() -> Self {
-        RawLimits {
-            timeout: default_timeout(),
-            memory: default_memory(),
-            max_requests: default_max_requests(),
-        }
-    }
-}
-
-fn default_timeout() -> Spanned<DurationSpec> {
-    Spanned::new(0..0, Limits::DEFAULT.timeout_spec())
-}
-fn default_memory() -> Spanned<ByteSize> {
-    Spanned::new(0..0, ByteSize::bytes(Limits::DEFAULT.memory))
-}
-fn default_max_requests() -> Spanned<u64> {
-    Spanned::new(0..0, Limits::DEFAULT.max_requests)
+    timeout: Option<Spanned<DurationSpec>>,
+    memory: Option<Spanned<ByteSize>>,
+    max_requests: Option<Spanned<u64>>,
+    request_timeout: Option<Spanned<DurationSpec>>,
+    max_response_bytes: Option<Spanned<ByteSize>>,
 }
 
 /// What one run of a job may use.
@@ -246,6 +230,10 @@ pub struct Limits {
     pub memory: u64,
     /// Canvas requests one run may send.
     pub max_requests: u64,
+    /// Longest wait for one Canvas answer (throttle retries included).
+    pub request_timeout: Duration,
+    /// Response bytes one run may receive, all requests together.
+    pub max_response_bytes: u64,
 }
 
 impl Limits {
@@ -253,15 +241,69 @@ impl Limits {
         timeout: Duration::from_secs(5 * 60),
         memory: 64 << 20,
         max_requests: 10_000,
+        request_timeout: Duration::from_secs(60),
+        max_response_bytes: 1 << 30,
     };
     const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
     const MIN_MEMORY: u64 = 1 << 20;
     const MAX_MEMORY: u64 = 4 << 30;
     const MAX_REQUESTS: u64 = 10_000_000;
+}
 
-    fn timeout_spec(&self) -> DurationSpec {
-        DurationSpec::from_duration(self.timeout)
+/// Validates `[limits]`, filling in the defaults.
+fn limits(
+    raw: &RawLimits,
+    at: &impl Fn(std::ops::Range<usize>, String) -> FileError,
+) -> Result<Limits, FileError> {
+    let d = Limits::DEFAULT;
+    let limits = Limits {
+        timeout: raw
+            .timeout
+            .as_ref()
+            .map_or(d.timeout, |t| t.get_ref().as_duration()),
+        memory: raw
+            .memory
+            .as_ref()
+            .map_or(d.memory, |m| m.get_ref().as_u64()),
+        max_requests: raw
+            .max_requests
+            .as_ref()
+            .map_or(d.max_requests, |n| *n.get_ref()),
+        request_timeout: raw
+            .request_timeout
+            .as_ref()
+            .map_or(d.request_timeout, |t| t.get_ref().as_duration()),
+        max_response_bytes: raw
+            .max_response_bytes
+            .as_ref()
+            .map_or(d.max_response_bytes, |b| b.get_ref().as_u64()),
+    };
+    let span = |field: Option<std::ops::Range<usize>>| field.unwrap_or(0..0);
+    if limits.timeout > Limits::MAX_TIMEOUT {
+        let s = span(raw.timeout.as_ref().map(Spanned::span));
+        return Err(at(s, "timeout is longer than the maximum of 24h".into()));
     }
+    if !(Limits::MIN_MEMORY..=Limits::MAX_MEMORY).contains(&limits.memory) {
+        return Err(at(
+            span(raw.memory.as_ref().map(Spanned::span)),
+            "memory must be between 1MiB and 4GiB (the most a 32-bit WebAssembly memory can hold)"
+                .into(),
+        ));
+    }
+    if limits.max_requests > Limits::MAX_REQUESTS {
+        return Err(at(
+            span(raw.max_requests.as_ref().map(Spanned::span)),
+            format!("max_requests must be at most {}", Limits::MAX_REQUESTS),
+        ));
+    }
+    if limits.request_timeout > limits.timeout {
+        let s = span(raw.request_timeout.as_ref().map(Spanned::span));
+        return Err(at(
+            s,
+            "request_timeout is longer than the run's timeout".into(),
+        ));
+    }
+    Ok(limits)
 }
 
 /// A parsed, validated job manifest.
@@ -278,7 +320,14 @@ pub struct Manifest {
     pub schedule: Option<Schedule>,
     pub timezone: TimeZone,
     pub firing: Firing,
+    /// Writes are checked and recorded but not sent.
+    pub dry_run: bool,
+    /// The SHA-256 (hex) the component must have, when pinned.
+    pub sha256: Option<String>,
     pub scopes: ScopeSet,
+    /// `[canvas.params]`: path parameters restricted to listed values, by
+    /// parameter name (`account_id = ["1"]`).
+    pub params: BTreeMap<String, Vec<String>>,
     /// Whether requests may carry `as_user_id`.
     pub masquerade: bool,
     pub limits: Limits,
@@ -313,29 +362,7 @@ impl Manifest {
             .position
             .unwrap_or((1, 1));
 
-        let limits = Limits {
-            timeout: raw.limits.timeout.get_ref().as_duration(),
-            memory: raw.limits.memory.get_ref().as_u64(),
-            max_requests: *raw.limits.max_requests.get_ref(),
-        };
-        if limits.timeout > Limits::MAX_TIMEOUT {
-            return Err(at(
-                raw.limits.timeout.span(),
-                "timeout is longer than the maximum of 24h".into(),
-            ));
-        }
-        if !(Limits::MIN_MEMORY..=Limits::MAX_MEMORY).contains(&limits.memory) {
-            return Err(at(
-                raw.limits.memory.span(),
-                "memory must be between 1MiB and 4GiB (the most a 32-bit WebAssembly memory can hold)".into(),
-            ));
-        }
-        if limits.max_requests > Limits::MAX_REQUESTS {
-            return Err(at(
-                raw.limits.max_requests.span(),
-                format!("max_requests must be at most {}", Limits::MAX_REQUESTS),
-            ));
-        }
+        let limits = limits(&raw.limits, &at)?;
 
         let catch_up = match (raw.job.catch_up, raw.job.starting_deadline) {
             (Some(mode), deadline) if *mode.get_ref() == CatchUpMode::Latest => CatchUp::Latest {
@@ -363,6 +390,20 @@ impl Manifest {
             jitter: raw.job.jitter.map(|j| j.as_duration()),
             suspend: raw.job.suspend,
             retry: raw.job.retry.filter(|r| r.attempts > 0),
+        };
+
+        let sha256 = match raw.job.sha256 {
+            Some(pin) => {
+                let hex = pin.get_ref();
+                if hex.len() != 64 || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+                    return Err(at(
+                        pin.span(),
+                        "sha256 must be 64 lower-case hex digits; `warden pin <job.toml>` writes it".into(),
+                    ));
+                }
+                Some(hex.clone())
+            }
+            None => None,
         };
 
         let mut warnings = Vec::new();
@@ -396,6 +437,40 @@ impl Manifest {
             scopes.push(scope);
         }
 
+        let mut params = BTreeMap::new();
+        for (name, values) in raw.canvas.params {
+            let span = values.span();
+            let valid_name = name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !valid_name {
+                return Err(at(
+                    span,
+                    format!("[canvas.params] {name:?} is not a scope parameter name; use the name after ':' in a scope, e.g. account_id"),
+                ));
+            }
+            let values = values.into_inner();
+            if values.is_empty() || values.iter().any(|v| v.is_empty() || v.contains('/')) {
+                return Err(at(
+                    span,
+                    format!("[canvas.params] {name}: list one or more values, each one path segment, e.g. [\"1\", \"sis_account_id:ARTS\"]"),
+                ));
+            }
+            let used = scopes.iter().any(|s| {
+                s.path()
+                    .split(['/', '(', ')'])
+                    .any(|seg| seg.strip_prefix(':') == Some(name.as_str()))
+            });
+            if !used {
+                warnings.push(at(
+                    span,
+                    format!("[canvas.params] {name}: no scope of this manifest has a :{name} parameter, so it restricts nothing"),
+                ));
+            }
+            params.insert(name, values);
+        }
+
         Ok(Manifest {
             path: path.to_path_buf(),
             name: raw.job.name,
@@ -405,7 +480,10 @@ impl Manifest {
             schedule: raw.job.schedule,
             timezone: raw.job.timezone.unwrap_or_default(),
             firing,
+            dry_run: raw.job.dry_run,
+            sha256,
             scopes: ScopeSet::new(scopes),
+            params,
             masquerade: raw.canvas.masquerade,
             limits,
             env: raw
@@ -523,6 +601,55 @@ ACCOUNT_ID = "1"
             .contains(":9:21: starting_deadline applies only with catch_up = \"latest\""));
         assert!(e("retry = { attempts = 2 }").contains("missing field `backoff`"));
         assert!(e("retry = { attempts = 2, backoff = \"soon\" }").contains("invalid duration"));
+    }
+
+    #[test]
+    fn limits_pin_dry_run_and_params() {
+        let m = parse(&GOOD.replace(
+            "max_requests = 10000",
+            "max_requests = 10000\nrequest_timeout = \"20s\"\nmax_response_bytes = \"8MiB\"",
+        ))
+        .unwrap();
+        assert_eq!(m.limits.request_timeout, Duration::from_secs(20));
+        assert_eq!(m.limits.max_response_bytes, 8 << 20);
+        assert!(!m.dry_run && m.sha256.is_none() && m.params.is_empty());
+        assert_eq!(
+            parse(GOOD).unwrap().limits.request_timeout,
+            Limits::DEFAULT.request_timeout
+        );
+
+        let pin = "a".repeat(64);
+        let m = parse(&GOOD.replace(
+            "timezone = \"America/New_York\"",
+            &format!("timezone = \"America/New_York\"\ndry_run = true\nsha256 = \"{pin}\""),
+        ).replace("masquerade = false", "masquerade = false\n[canvas.params]\naccount_id = [\"1\", \"sis_account_id:ARTS\"]"))
+        .unwrap();
+        assert!(m.dry_run);
+        assert_eq!(m.sha256.as_deref(), Some(pin.as_str()));
+        assert_eq!(m.params["account_id"], ["1", "sis_account_id:ARTS"]);
+        assert!(m.warnings().is_empty(), "{:?}", m.warnings());
+
+        let e = |from: &str, to: &str| parse(&GOOD.replace(from, to)).unwrap_err();
+        assert!(e("timezone = \"America/New_York\"", "sha256 = \"ABC\"")
+            .contains("64 lower-case hex digits"));
+        assert!(e("max_requests = 10000", "request_timeout = \"10m\"")
+            .contains("longer than the run's timeout"));
+        assert!(e("masquerade = false", "[canvas.params]\naccount_id = []")
+            .contains("one or more values"));
+        assert!(e(
+            "masquerade = false",
+            "[canvas.params]\naccount_id = [\"1/2\"]"
+        )
+        .contains("one path segment"));
+        assert!(
+            e("masquerade = false", "[canvas.params]\nAccount = [\"1\"]")
+                .contains("not a scope parameter name")
+        );
+        let m = parse(&GOOD.replace("masquerade = false", "[canvas.params]\ncourse_id = [\"1\"]"))
+            .unwrap();
+        assert!(m.warnings()[0]
+            .to_string()
+            .contains("no scope of this manifest has a :course_id parameter"));
     }
 
     #[test]

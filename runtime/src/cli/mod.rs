@@ -4,7 +4,9 @@ mod check;
 mod demo;
 mod history;
 mod next;
+mod pin;
 mod run;
+mod scopes;
 mod serve;
 
 use std::path::{Path, PathBuf};
@@ -39,6 +41,21 @@ enum Command {
         /// The runtime config; defaults to ./warden.toml.
         #[arg(long, short)]
         config: Option<PathBuf>,
+        /// Send reads as usual, but only check and record writes
+        /// (POST, PUT, PATCH, DELETE): the job gets a marked synthetic answer.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Work out which Canvas scopes jobs need.
+    Scopes {
+        #[command(subcommand)]
+        command: ScopesCommand,
+    },
+    /// Write the SHA-256 of the job's component into its manifest, so that
+    /// the manifest's scopes are granted to that build only.
+    Pin {
+        /// The job's manifest (job.toml).
+        manifest: PathBuf,
     },
     /// Run the jobs of the config on their schedules until SIGTERM or
     /// SIGINT (SIGHUP re-reads every manifest).
@@ -102,6 +119,41 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum ScopesCommand {
+    /// Which Canvas scopes allow this request.
+    Explain {
+        /// GET, HEAD, POST, PUT, PATCH or DELETE.
+        method: String,
+        /// The request path, e.g. /api/v1/courses/42/enrollments.
+        path: String,
+    },
+    /// The fewest real Canvas scopes that would have allowed every request
+    /// of the job's recent runs, denied ones included, as TOML.
+    Suggest {
+        job: String,
+        /// How many recent runs to look at.
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+        /// The runtime config; defaults to ./warden.toml.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+    /// The manifest's scopes that no recent run used.
+    Unused {
+        job: String,
+        /// How many recent runs to look at.
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+        /// The runtime config; defaults to ./warden.toml.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+    /// What a manifest change newly grants or takes away. With one file,
+    /// compares it with its version in git's HEAD.
+    Diff { old: PathBuf, new: Option<PathBuf> },
+}
+
 /// Exit code for problems found before a job started (config, manifest,
 /// component, token).
 const EXIT_SETUP: u8 = 2;
@@ -121,7 +173,22 @@ pub fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Run { manifest, config } => run::run(&manifest, config.as_deref()).await,
+            Command::Run {
+                manifest,
+                config,
+                dry_run,
+            } => run::run(&manifest, config.as_deref(), dry_run).await,
+            Command::Scopes { command } => match command {
+                ScopesCommand::Explain { method, path } => scopes::explain(&method, &path),
+                ScopesCommand::Suggest { job, runs, config } => {
+                    scopes::suggest(config.as_deref(), &job, runs)
+                }
+                ScopesCommand::Unused { job, runs, config } => {
+                    scopes::unused(config.as_deref(), &job, runs)
+                }
+                ScopesCommand::Diff { old, new } => scopes::diff(&old, new.as_deref()),
+            },
+            Command::Pin { manifest } => pin::pin(&manifest),
             Command::Serve { config } => serve::serve(config.as_deref()).await,
             Command::Check { config } => check::check(config.as_deref()),
             Command::Next {

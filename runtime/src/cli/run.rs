@@ -12,9 +12,14 @@ use warden::manifest::Manifest;
 use warden::run::{new_run_id, RunOptions, RunReport, RunStatus};
 use warden::sandbox::{JobComponent, LoadError, Sandbox};
 
-pub async fn run(manifest_path: &Path, config_path: Option<&Path>) -> Result<ExitCode> {
+pub async fn run(
+    manifest_path: &Path,
+    config_path: Option<&Path>,
+    dry_run: bool,
+) -> Result<ExitCode> {
     let config = super::load_config(config_path)?;
-    let manifest = Manifest::load(manifest_path)?;
+    let mut manifest = Manifest::load(manifest_path)?;
+    manifest.dry_run |= dry_run;
     for warning in manifest.warnings() {
         eprintln!("warning: {warning}");
     }

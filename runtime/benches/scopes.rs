@@ -1,0 +1,3 @@
+//! Placeholder: the benchmark is being written.
+
+fn main() {}
