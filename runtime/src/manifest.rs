@@ -508,6 +508,19 @@ impl Manifest {
             message: message.into(),
         }
     }
+
+    /// Checks a loaded component's SHA-256 (hex) against `[job] sha256`, if
+    /// the manifest pins one: its scopes are granted to that build only.
+    pub fn check_pin(&self, actual: &str) -> Result<(), FileError> {
+        match &self.sha256 {
+            Some(pinned) if pinned != actual => Err(self.component_error(format!(
+                "component {} has sha256 {actual}, but the manifest pins {pinned}: its scopes are granted to that build only; review the new build, then run `warden pin {}`",
+                self.component.display(),
+                self.path.display()
+            ))),
+            _ => Ok(()),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -601,6 +614,30 @@ ACCOUNT_ID = "1"
             .contains(":9:21: starting_deadline applies only with catch_up = \"latest\""));
         assert!(e("retry = { attempts = 2 }").contains("missing field `backoff`"));
         assert!(e("retry = { attempts = 2, backoff = \"soon\" }").contains("invalid duration"));
+    }
+
+    #[test]
+    fn a_pin_refuses_any_other_build() {
+        let pin = "b".repeat(64);
+        let m = parse(&GOOD.replace(
+            "timezone = \"America/New_York\"",
+            &format!("timezone = \"America/New_York\"\nsha256 = \"{pin}\""),
+        ))
+        .unwrap();
+        assert!(m.check_pin(&pin).is_ok());
+        let e = m.check_pin(&"c".repeat(64)).unwrap_err().to_string();
+        assert!(
+            e.starts_with(
+                "jobs/x/job.toml:6:13: component jobs/x/unpublished_courses.wasm has sha256 ccc"
+            ),
+            "{e}"
+        );
+        assert!(e.contains("but the manifest pins bbb"), "{e}");
+        assert!(e.ends_with("run `warden pin jobs/x/job.toml`"), "{e}");
+        assert!(
+            parse(GOOD).unwrap().check_pin(&"c".repeat(64)).is_ok(),
+            "unpinned: anything goes"
+        );
     }
 
     #[test]

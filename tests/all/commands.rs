@@ -59,7 +59,10 @@ fn check_passes_a_good_config() {
         "a.toml",
         "report",
         warden_test_artifacts::SNOOP,
-        "schedule = \"0 6 * * MON\"\ntimezone = \"America/New_York\"",
+        &format!(
+            "schedule = \"0 6 * * MON\"\ntimezone = \"America/New_York\"\nsha256 = \"{}\"",
+            warden::cache::sha256_hex(&std::fs::read(warden_test_artifacts::SNOOP).unwrap())
+        ),
         SCOPE,
     );
     let (out, stdout, _) = s.warden(&["check"]);
@@ -138,7 +141,7 @@ fn check_catches_each_kind_of_error() {
     line(&dup, "job name \"good\" is already used by");
     assert!(stdout.contains("error: ") && stdout.contains("warning: "));
     assert!(
-        stdout.ends_with("8 manifest(s), 5 error(s), 2 warning(s)\n"),
+        stdout.ends_with("8 manifest(s), 5 error(s), 5 warning(s)\n"),
         "{stdout}"
     );
 }
@@ -312,4 +315,64 @@ fn the_demo_serves_the_example_jobs() {
         !stdout.contains("demo~") && !stderr.contains("demo~"),
         "the demo token leaked"
     );
+}
+
+#[test]
+fn pin_binds_the_scopes_to_one_build() {
+    let s = Scratch::new("pin", "http://127.0.0.1:9");
+    let component = s.0.join("jobs/job.wasm");
+    std::fs::copy(warden_test_artifacts::MISBEHAVE, &component).unwrap();
+    let manifest = s.job(
+        "a.toml",
+        "pinned",
+        "job.wasm",
+        "# the job's own comment stays\nschedule = \"@daily\"",
+        &format!("{SCOPE}\n[env]\nMODE = \"ok\""),
+    );
+    let (out, stdout, _) = s.warden(&["check"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout.contains("is not pinned"), "{stdout}");
+
+    let pin_out = std::process::Command::new(WARDEN)
+        .arg("pin")
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert_eq!(pin_out.status.code(), Some(0));
+    let sha = warden::cache::sha256_hex(&std::fs::read(&component).unwrap());
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    assert!(text.contains(&format!("sha256 = \"{sha}\"")), "{text}");
+    assert!(text.contains("# the job's own comment stays"));
+    assert!(String::from_utf8_lossy(&pin_out.stdout).contains(&format!("pinned to {sha}")));
+    let (out, stdout, _) = s.warden(&["check"]);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(!stdout.contains("is not pinned"), "{stdout}");
+    let (out, _, stderr) = s.warden(&["run", manifest.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+
+    // The component is swapped: run and check refuse it.
+    std::fs::copy(warden_test_artifacts::SNOOP, &component).unwrap();
+    let (out, _, stderr) = s.warden(&["run", manifest.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr.contains(&format!("but the manifest pins {sha}")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{}:4:13: component", manifest.display())),
+        "{stderr}"
+    );
+    let (out, stdout, _) = s.warden(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout.contains("but the manifest pins"), "{stdout}");
+
+    // Re-pinning after review moves the pin.
+    let again = std::process::Command::new(WARDEN)
+        .arg("pin")
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout).contains(&format!("pin moved from {sha} to ")));
+    let (out, _, _) = s.warden(&["run", manifest.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
 }

@@ -660,3 +660,47 @@ async fn a_changed_component_file_is_picked_up_without_sighup() {
     );
     daemon.shutdown(Duration::from_secs(5)).await;
 }
+
+#[tokio::test]
+async fn a_pinned_job_refuses_a_swapped_component_and_keeps_its_build() {
+    let s = Setup::new("pinned").await;
+    let component = s.dir.join("job.wasm");
+    std::fs::copy(warden_test_artifacts::MISBEHAVE, &component).unwrap();
+    let pin = warden::cache::sha256_hex(&std::fs::read(&component).unwrap());
+    s.misbehave_with(
+        "pinned",
+        component.to_str().unwrap(),
+        "ok",
+        &format!("schedule = \"* * * * *\"\nsha256 = \"{pin}\""),
+    );
+    let daemon = s.start().await;
+    s.advance(30);
+    s.wait_for("pinned", "the pinned build ran", |r| {
+        r.len() == 1 && r[0].status == RunStatus::Succeeded
+    })
+    .await;
+
+    // Someone replaces the component: the reload refuses it, the job keeps
+    // running the build its scopes were granted to.
+    std::fs::copy(warden_test_artifacts::SNOOP, &component).unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    s.advance(60);
+    let runs = s
+        .wait_for("pinned", "the old build again", |r| {
+            r.len() == 2 && r[0].status == RunStatus::Succeeded
+        })
+        .await;
+    assert!(
+        runs[0].stdout_tail.contains("misbehave: fine"),
+        "{}",
+        runs[0].stdout_tail
+    );
+    assert!(!runs[0].stdout_tail.contains("env MODE"));
+    daemon.shutdown(Duration::from_secs(5)).await;
+
+    // A restart with the swapped file does not load the job at all.
+    let daemon = s.start().await;
+    s.advance(60);
+    assert_eq!(s.settled("pinned").await.len(), 2);
+    daemon.shutdown(Duration::from_secs(5)).await;
+}

@@ -62,10 +62,25 @@ pub fn check(config_path: Option<&Path>) -> Result<ExitCode> {
             );
             continue;
         }
-        if let Err(e) = sandbox.load(&manifest.component) {
+        let component = match sandbox.load(&manifest.component) {
+            Ok(component) => component,
+            Err(e) => {
+                errors += 1;
+                println!("error: {}", manifest.component_error(e.to_string()));
+                continue;
+            }
+        };
+        if let Err(e) = manifest.check_pin(component.sha256()) {
             errors += 1;
-            println!("error: {}", manifest.component_error(e.to_string()));
+            println!("error: {e}");
             continue;
+        }
+        if manifest.sha256.is_none() {
+            warnings += 1;
+            println!(
+                "warning: {shown}: the component is not pinned, so whoever can replace {} inherits the job's scopes; `warden pin {shown}` pins it",
+                manifest.component.display()
+            );
         }
         let schedule = match (&manifest.schedule, manifest.firing.suspend) {
             (Some(s), false) => format!("schedule {:?} in {}", s.as_str(), manifest.timezone),

@@ -76,9 +76,11 @@ pub fn load_component(sandbox: &Sandbox, manifest: &Manifest) -> Result<JobCompo
             ))
             .into());
     }
-    sandbox
+    let component = sandbox
         .load(&manifest.component)
-        .map_err(|e: LoadError| manifest.component_error(e.to_string()).into())
+        .map_err(|e: LoadError| manifest.component_error(e.to_string()))?;
+    manifest.check_pin(component.sha256())?;
+    Ok(component)
 }
 
 /// 0 on success; 1 when the job failed (WASI 0.2 carries no other exit

@@ -83,6 +83,9 @@ pub fn load(sandbox: &Sandbox, path: &Path) -> Result<JobDef, Failure> {
     let component = sandbox
         .load(&manifest.component)
         .map_err(|e| fail(manifest.component_error(e.to_string()).to_string()))?;
+    manifest
+        .check_pin(component.sha256())
+        .map_err(|e| fail(e.to_string()))?;
     for warning in manifest.warnings() {
         tracing::warn!("{warning}");
     }
