@@ -271,7 +271,11 @@ fn limits(
             .map_or(d.max_requests, |n| *n.get_ref()),
         // Unset, a request may take up to a minute, but never longer than the run.
         request_timeout: raw.request_timeout.as_ref().map_or(
-            d.request_timeout.min(raw.timeout.as_ref().map_or(d.timeout, |t| t.get_ref().as_duration())),
+            d.request_timeout.min(
+                raw.timeout
+                    .as_ref()
+                    .map_or(d.timeout, |t| t.get_ref().as_duration()),
+            ),
             |t| t.get_ref().as_duration(),
         ),
         max_response_bytes: raw

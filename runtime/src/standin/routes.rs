@@ -90,6 +90,12 @@ impl Ctx<'_> {
 
     /// A paginated JSON array with its `Link` header.
     fn page(&self, items: Vec<Value>) -> Reply {
+        self.page_of(items, |v| v)
+    }
+
+    /// A paginated JSON array with its `Link` header, rendering only the
+    /// items on the requested page (a listing of 10,000 courses renders 100).
+    fn page_of<T>(&self, items: Vec<T>, render: impl FnMut(T) -> Value) -> Reply {
         let pr = PageRequest::from_query(&self.pairs);
         let total = items.len();
         let link = link_header(
@@ -99,8 +105,8 @@ impl Ctx<'_> {
             pr,
             total,
         );
-        Reply::ok(&Value::Array(pr.slice(items)))
-            .with_header(HeaderName::from_static("link"), &link)
+        let rendered = pr.slice(items).into_iter().map(render).collect();
+        Reply::ok(&Value::Array(rendered)).with_header(HeaderName::from_static("link"), &link)
     }
 
     /// `search_term`, checked like Canvas (≥ 2 characters), lower-cased.
@@ -237,7 +243,7 @@ fn account_courses(ctx: &Ctx<'_>, id: &str) -> Reply {
         Ok(s) => s,
         Err(r) => return r,
     };
-    let items: Vec<Value> = {
+    {
         let data = ctx.data();
         let Some(id) = data.resolve_account(id) else {
             return Reply::not_found();
@@ -315,12 +321,10 @@ fn account_courses(ctx: &Ctx<'_>, id: &str) -> Reply {
         }
 
         let includes = ctx.includes();
-        courses
-            .iter()
-            .map(|c| super::views::course(c, &data, &ctx.shared.base_url, &includes))
-            .collect()
-    };
-    ctx.page(items)
+        ctx.page_of(courses, |c| {
+            super::views::course(c, &data, &ctx.shared.base_url, &includes)
+        })
+    }
 }
 
 fn account_users(ctx: &Ctx<'_>, id: &str) -> Reply {
