@@ -269,10 +269,15 @@ fn limits(
             .max_requests
             .as_ref()
             .map_or(d.max_requests, |n| *n.get_ref()),
-        request_timeout: raw
-            .request_timeout
-            .as_ref()
-            .map_or(d.request_timeout, |t| t.get_ref().as_duration()),
+        // Unset, a request may take up to a minute, but never longer than the run.
+        request_timeout: raw.request_timeout.as_ref().map_or(
+            d.request_timeout.min(
+                raw.timeout
+                    .as_ref()
+                    .map_or(d.timeout, |t| t.get_ref().as_duration()),
+            ),
+            |t| t.get_ref().as_duration(),
+        ),
         max_response_bytes: raw
             .max_response_bytes
             .as_ref()
@@ -617,6 +622,8 @@ ACCOUNT_ID = "1"
             parse(GOOD).unwrap().limits.request_timeout,
             Limits::DEFAULT.request_timeout
         );
+        let short = parse(&GOOD.replace("timeout = \"5m\"", "timeout = \"2s\"")).unwrap();
+        assert_eq!(short.limits.request_timeout, Duration::from_secs(2));
 
         let pin = "a".repeat(64);
         let m = parse(&GOOD.replace(
