@@ -18,6 +18,9 @@
 //! - [`canvas::paginate`] iterates over every item of a list endpoint,
 //!   following Canvas's `Link: rel="next"` pages.
 //! - [`env()`] reads a variable of the manifest's `[env]` table.
+//! - [`is_dry_run`] says whether writes are being sent at all (in a dry run
+//!   the host answers them with a marked synthetic response,
+//!   [`Response::is_dry_run`]).
 //! - [`raw`] is the WIT interface itself, for requests the builder will not
 //!   make.
 //!
@@ -126,7 +129,7 @@ mod link;
 mod response;
 
 pub use canvas::{Method, Pages, Request};
-pub use env::{env, env_opt, job_name, run_id};
+pub use env::{env, env_opt, is_dry_run, job_name, run_id};
 pub use error::{error_messages, Error, JsonStage, Result};
 pub use link::Links;
 pub use response::Response;

@@ -62,6 +62,13 @@ impl Response {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Whether the host answered this itself because the run is a dry run
+    /// and the request was a write that was not sent (the header
+    /// `x-warden-dry-run: 1`; see [`crate::is_dry_run`] for the body).
+    pub fn is_dry_run(&self) -> bool {
+        self.header("x-warden-dry-run") == Some("1")
+    }
+
     /// The raw body.
     pub fn body(&self) -> &[u8] {
         &self.body
@@ -168,6 +175,24 @@ mod tests {
         assert_eq!(r.header("missing"), None);
         assert!(!r.is_success());
         assert!(r.clone().error_for_status().is_ok());
+        assert!(!r.is_dry_run());
+    }
+
+    #[test]
+    fn a_synthetic_dry_run_answer_is_recognised() {
+        let r = response(
+            200,
+            &[
+                ("content-type", "application/json; charset=utf-8"),
+                ("X-Warden-Dry-Run", "1"),
+            ],
+            r#"{"warden_dry_run":true,"method":"PUT","path":"/api/v1/courses/1","body_bytes":2}"#,
+        );
+        assert!(r.is_dry_run());
+        assert_eq!(
+            r.json::<serde_json::Value>().unwrap()["warden_dry_run"],
+            true
+        );
     }
 
     #[test]

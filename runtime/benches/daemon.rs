@@ -734,6 +734,7 @@ fn runner(config: &Config) -> Result<Runner> {
         client: CanvasClient::new()?,
         origin: config.canvas.origin.clone(),
         token: config.canvas.token.clone(),
+        governor: warden::governor::Governor::new(config.throttle),
     })
 }
 

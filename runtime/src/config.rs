@@ -16,6 +16,12 @@
 //! [daemon]                                       # optional; these are the defaults
 //! shutdown_grace = "30s"                         # on SIGTERM, running jobs get this long
 //! reload_interval = "2s"                         # how often manifest and component files are checked
+//! [throttle]                                     # optional; these are the defaults (see crate::governor)
+//! governor = true                                # false: no job's request is ever held back
+//! floor = 100                                    # hold requests while X-Rate-Limit-Remaining would drop below this (0: off)
+//! capacity = 700                                 # Canvas's high-water mark (X-Rate-Limit-Remaining when idle)
+//! refill_per_second = 10                         # how fast Canvas's bucket drains
+//! reserve = 50                                   # held per request in flight (Canvas's pre-flight penalty)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -25,6 +31,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::diag::FileError;
+use crate::governor::GovernorSettings;
 use crate::manifest::FormatVersion;
 use crate::request::Origin;
 use crate::token::TokenSource;
@@ -44,6 +51,18 @@ struct RawConfig {
     history: RawHistory,
     #[serde(default)]
     daemon: RawDaemon,
+    #[serde(default)]
+    throttle: RawThrottle,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawThrottle {
+    governor: Option<bool>,
+    floor: Option<Spanned<f64>>,
+    capacity: Option<Spanned<f64>>,
+    refill_per_second: Option<Spanned<f64>>,
+    reserve: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -81,6 +100,8 @@ pub struct Config {
     pub cache: Option<PathBuf>,
     pub history: HistoryConfig,
     pub daemon: DaemonConfig,
+    /// `[throttle]`: the rate-limit governor shared by every run.
+    pub throttle: GovernorSettings,
 }
 
 /// How long the run history keeps runs.
@@ -232,6 +253,8 @@ impl Config {
                 .map_or(daemon_defaults.reload_interval, |d| d.as_duration()),
         };
 
+        let throttle = throttle(&raw.throttle, &at)?;
+
         Ok(Config {
             path: path.to_path_buf(),
             canvas: CanvasConfig { origin, token },
@@ -240,6 +263,7 @@ impl Config {
             cache,
             history,
             daemon,
+            throttle,
         })
     }
 
@@ -267,6 +291,62 @@ impl Config {
         found.dedup();
         Ok(found)
     }
+}
+
+/// Validates `[throttle]`, filling in the defaults.
+fn throttle(
+    raw: &RawThrottle,
+    at: &impl Fn(std::ops::Range<usize>, String) -> FileError,
+) -> Result<GovernorSettings, FileError> {
+    let d = GovernorSettings::default();
+    let value = |field: &Option<Spanned<f64>>, default: f64| {
+        field.as_ref().map_or(default, |v| *v.get_ref())
+    };
+    let span = |field: &Option<Spanned<f64>>| field.as_ref().map_or(0..0, Spanned::span);
+    let settings = GovernorSettings {
+        enabled: raw.governor.unwrap_or(d.enabled),
+        floor: value(&raw.floor, d.floor),
+        capacity: value(&raw.capacity, d.capacity),
+        refill_per_second: value(&raw.refill_per_second, d.refill_per_second),
+        reserve: value(&raw.reserve, d.reserve),
+    };
+    for (name, field, number, positive) in [
+        ("floor", &raw.floor, settings.floor, false),
+        ("capacity", &raw.capacity, settings.capacity, true),
+        (
+            "refill_per_second",
+            &raw.refill_per_second,
+            settings.refill_per_second,
+            true,
+        ),
+        ("reserve", &raw.reserve, settings.reserve, false),
+    ] {
+        let valid = number.is_finite() && (number > 0.0 || (!positive && number == 0.0));
+        if !valid {
+            let least = if positive { "more than 0" } else { "0 or more" };
+            return Err(at(
+                span(field),
+                format!("[throttle] {name} must be a number {least} (Canvas units)"),
+            ));
+        }
+    }
+    if settings.floor > 0.0 && settings.floor + settings.reserve > settings.capacity {
+        let field = if raw.floor.is_some() {
+            &raw.floor
+        } else if raw.reserve.is_some() {
+            &raw.reserve
+        } else {
+            &raw.capacity
+        };
+        return Err(at(
+            span(field),
+            format!(
+                "[throttle] floor ({}) plus reserve ({}) is more than capacity ({}): no request could ever be sent; lower the floor (0 turns the governor off)",
+                settings.floor, settings.reserve, settings.capacity
+            ),
+        ));
+    }
+    Ok(settings)
 }
 
 #[cfg(test)]
@@ -348,6 +428,42 @@ mod tests {
             [dir.join("jobs/a/job.toml"), dir.join("jobs/b/job.toml")]
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn throttle_settings_and_their_defaults() {
+        let base = "[canvas]\nbase_url = \"https://a.example\"\ntoken_env = \"T\"\n";
+        assert_eq!(parse(base).unwrap().throttle, GovernorSettings::CANVAS);
+        let c = parse(&format!(
+            "{base}[throttle]\nfloor = 5\ncapacity = 20.5\nrefill_per_second = 40\nreserve = 1\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            c.throttle,
+            GovernorSettings {
+                enabled: true,
+                floor: 5.0,
+                capacity: 20.5,
+                refill_per_second: 40.0,
+                reserve: 1.0,
+            }
+        );
+        let off = parse(&format!("{base}[throttle]\ngovernor = false\n")).unwrap();
+        assert!(!off.throttle.is_active());
+        let zero = parse(&format!("{base}[throttle]\nfloor = 0\n")).unwrap();
+        assert!(!zero.throttle.is_active());
+
+        let e = |extra: &str| parse(&format!("{base}[throttle]\n{extra}\n")).unwrap_err();
+        assert!(e("refill_per_second = 0")
+            .contains(":5:21: [throttle] refill_per_second must be a number more than 0"));
+        assert!(e("floor = -1").contains(":5:9: [throttle] floor must be a number 0 or more"));
+        assert!(e("capacity = nan").contains("capacity must be a number more than 0"));
+        assert!(e("floor = 700").contains(
+            ":5:9: [throttle] floor (700) plus reserve (50) is more than capacity (700)"
+        ));
+        assert!(e("capacity = 120").contains("more than capacity (120)"));
+        assert!(e("floor = \"high\"").contains("invalid type: string \"high\", expected f64"));
+        assert!(e("flor = 1").contains("unknown field `flor`, expected one of `governor`, `floor`"));
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! leave its sandbox.
 //!
 //! guest → `request` → parse and scope check ([`crate::request`], no I/O) →
-//! token injection and HTTP ([`crate::client`]) → redaction
+//! in a dry run, a write stops here ([`crate::dry_run`]) → the rate-limit
+//! governor ([`crate::governor`]) → token injection and HTTP
+//! ([`crate::client`]), retried where [`crate::retry`] allows → redaction
 //! ([`crate::redact`]) → guest. Refusals are error values, never traps.
 
 use std::sync::Arc;
@@ -11,10 +13,14 @@ use std::time::{Duration, Instant, SystemTime};
 use wasmtime::component::{HasSelf, Linker};
 
 use crate::client::{CanvasClient, CanvasResponse, SendError};
+use crate::dry_run;
+use crate::governor::{Governor, Permit, Report};
 use crate::redact;
 use crate::request::{self, GuestRequest, Origin, Policy, Refusal};
+use crate::retry;
 use crate::scope::{Method, ScopeSet};
 use crate::token::{Token, TokenSource};
+use crate::units::{ByteSize, DurationSpec};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -43,18 +49,33 @@ pub struct Grant {
     pub scopes: ScopeSet,
     pub masquerade: bool,
     pub max_requests: u64,
+    /// Longest wait for one Canvas answer, from the first attempt through
+    /// its retries (`[limits] request_timeout`).
+    pub request_timeout: Duration,
+    /// Response body bytes one run may receive, all requests together
+    /// (`[limits] max_response_bytes`).
+    pub max_response_bytes: u64,
+    /// Writes are checked and recorded, not sent ([`crate::dry_run`]).
+    pub dry_run: bool,
 }
 
 /// How the host talks to Canvas on a job's behalf.
 #[derive(Debug, Clone, Copy)]
 pub struct CallPolicy {
-    /// Largest response body handed to a job.
+    /// Largest single response body handed to a job (a guard below the
+    /// run's `max_response_bytes`).
     pub max_response_bytes: usize,
     /// Retries of a throttled request (429, or 403 "Rate Limit Exceeded")
     /// before the job gets `throttled`.
     pub throttle_retries: u32,
-    /// First wait before retrying a throttled request; doubles each time.
+    /// First wait before retrying a throttled request; doubles each time,
+    /// with jitter.
     pub throttle_backoff: Duration,
+    /// Retries of a GET, HEAD, PUT or DELETE that got a 5xx or no answer
+    /// (POST and PATCH are never retried for these).
+    pub error_retries: u32,
+    /// First wait before such a retry; doubles each time, with jitter.
+    pub error_backoff: Duration,
 }
 
 impl Default for CallPolicy {
@@ -63,6 +84,8 @@ impl Default for CallPolicy {
             max_response_bytes: 32 << 20,
             throttle_retries: 3,
             throttle_backoff: Duration::from_secs(1),
+            error_retries: 2,
+            error_backoff: Duration::from_millis(500),
         }
     }
 }
@@ -72,6 +95,9 @@ impl Default for CallPolicy {
 pub enum Outcome {
     /// Canvas answered with this status.
     Status(u16),
+    /// A write in a dry run: checked, recorded, answered by the host, not
+    /// sent.
+    DryRun,
     Denied(String),
     Invalid(String),
     Throttled(String),
@@ -91,15 +117,24 @@ pub struct AuditEntry {
     pub scope: Option<String>,
     pub outcome: Outcome,
     pub duration: Duration,
+    /// HTTP requests sent for it: 1, more when it was retried, 0 when
+    /// nothing was sent (refused, dry run, budget spent).
+    pub attempts: u32,
 }
 
 /// Counters of one run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CallStats {
-    /// HTTP requests sent to Canvas (throttle retries included).
+    /// HTTP requests sent to Canvas (retries included).
     pub sent: u64,
     pub denied: u64,
     pub invalid: u64,
+    /// Writes checked and recorded but not sent (dry run).
+    pub dry_run: u64,
+    /// Response body bytes received from Canvas.
+    pub received: u64,
+    /// How long the rate-limit governor held this run's requests back.
+    pub held: Duration,
 }
 
 /// Receives each audit entry as it happens (the daemon writes them to the
@@ -116,7 +151,10 @@ pub struct CanvasApi {
     token: TokenSource,
     client: CanvasClient,
     policy: CallPolicy,
+    governor: Governor,
     stats: CallStats,
+    /// HTTP requests sent for the request being handled.
+    attempts: u32,
     audit: Vec<AuditEntry>,
     audit_dropped: u64,
     sink: Option<AuditSink>,
@@ -136,7 +174,9 @@ impl CanvasApi {
             token,
             client,
             policy,
+            governor: Governor::disabled(),
             stats: CallStats::default(),
+            attempts: 0,
             audit: Vec::new(),
             audit_dropped: 0,
             sink: None,
@@ -146,6 +186,12 @@ impl CanvasApi {
     /// Also hands every audit entry to `sink` as it happens.
     pub fn with_sink(mut self, sink: Option<AuditSink>) -> CanvasApi {
         self.sink = sink;
+        self
+    }
+
+    /// Sends through this rate-limit governor (shared with other runs).
+    pub fn with_governor(mut self, governor: Governor) -> CanvasApi {
+        self.governor = governor;
         self
     }
 
@@ -194,6 +240,7 @@ impl CanvasApi {
             scope: None,
             outcome: Outcome::Status(0),
             duration: Duration::ZERO,
+            attempts: 0,
         };
 
         let approved = match request::check(&policy, guest) {
@@ -218,9 +265,17 @@ impl CanvasApi {
         entry.target = approved.path_and_query.clone();
         entry.scope = Some(approved.scope.clone());
 
-        let result = self.send(&approved).await;
+        self.attempts = 0;
+        let dry = grant.dry_run && dry_run::is_write(method);
+        let result = if dry {
+            self.pretend(&approved)
+        } else {
+            self.send(&approved).await
+        };
         entry.duration = started.elapsed();
+        entry.attempts = self.attempts;
         entry.outcome = match &result {
+            Ok(_) if dry => Outcome::DryRun,
             Ok(r) => Outcome::Status(r.status),
             Err(ApiError::Throttled(m)) => Outcome::Throttled(m.clone()),
             Err(ApiError::BudgetExhausted(m)) => Outcome::BudgetExhausted(m.clone()),
@@ -228,56 +283,200 @@ impl CanvasApi {
             Err(ApiError::Denied(m)) => Outcome::Denied(m.clone()),
             Err(ApiError::Invalid(m)) => Outcome::Invalid(m.clone()),
         };
+        let retried = match entry.attempts {
+            0 | 1 => String::new(),
+            n => format!(" after {n} attempts"),
+        };
         match &result {
+            Ok(_) if dry => {
+                tracing::info!(job = %self.job, "{method} {}: dry run, not sent", entry.target)
+            }
             Ok(r) => {
-                tracing::info!(job = %self.job, "{method} {} -> {} in {} ms", entry.target, r.status, entry.duration.as_millis())
+                tracing::info!(job = %self.job, "{method} {} -> {}{retried} in {} ms", entry.target, r.status, entry.duration.as_millis())
             }
             Err(e) => {
-                tracing::warn!(job = %self.job, "{method} {}: {}", entry.target, error_text(e))
+                tracing::warn!(job = %self.job, "{method} {}: {}{retried}", entry.target, error_text(e))
             }
         }
         self.record(entry);
         result
     }
 
-    /// Sends an approved request, retrying while Canvas throttles.
+    /// Requests this run may still send (dry-run writes count too).
+    fn budget_spent(&self) -> bool {
+        self.stats.sent + self.stats.dry_run >= self.grant.max_requests
+    }
+
+    fn budget_error(&self) -> ApiError {
+        ApiError::BudgetExhausted(format!(
+            "this run has sent its {} requests ([limits] max_requests in the manifest)",
+            self.grant.max_requests
+        ))
+    }
+
+    /// A write in a dry run: counted, answered by the host, not sent.
+    fn pretend(&mut self, approved: &request::Approved) -> Result<HttpResponse, ApiError> {
+        if self.budget_spent() {
+            return Err(self.budget_error());
+        }
+        self.stats.dry_run += 1;
+        let r = dry_run::response(approved);
+        Ok(HttpResponse {
+            status: r.status,
+            headers: r.headers,
+            body: r.body,
+        })
+    }
+
+    /// Sends an approved request, through the governor, retrying what may
+    /// be retried, within `[limits] request_timeout` (which starts when the
+    /// governor first lets it through).
     async fn send(&mut self, approved: &request::Approved) -> Result<HttpResponse, ApiError> {
-        let max = self.grant.max_requests;
-        let budget_spent = || {
-            ApiError::BudgetExhausted(format!(
-                "this run has sent its {max} requests ([limits] max_requests in the manifest)"
-            ))
-        };
-        if self.stats.sent >= max {
-            return Err(budget_spent());
+        if self.budget_spent() {
+            return Err(self.budget_error());
+        }
+        if self.stats.received >= self.grant.max_response_bytes {
+            return Err(ApiError::BudgetExhausted(format!(
+                "this run has received its {} of Canvas responses ([limits] max_response_bytes in the manifest)",
+                ByteSize::bytes(self.grant.max_response_bytes)
+            )));
         }
         let token = self
             .token
             .read()
             .map_err(|e| ApiError::Unavailable(format!("the worker token cannot be read: {e}")))?;
-        let mut backoff = self.policy.throttle_backoff;
-        let mut retries = 0;
+        let permit = self.governor.clone().admit().await;
+        self.stats.held += permit.waited();
+        let timeout = self.grant.request_timeout;
+        let outcome = tokio::time::timeout(timeout, self.exchange(approved, &token, permit)).await;
+        match outcome {
+            Ok(result) => result,
+            Err(_elapsed) => Err(ApiError::Unavailable(format!(
+                "Canvas did not answer {} {} within {} ([limits] request_timeout){}",
+                approved.method,
+                printable(&approved.path_and_query),
+                DurationSpec::from_duration(timeout),
+                match self.attempts {
+                    0 | 1 => String::new(),
+                    n => format!("; {n} attempts"),
+                }
+            ))),
+        }
+    }
+
+    /// The attempts of one request: the first with `permit`, each retry
+    /// after a backoff and the governor's leave.
+    async fn exchange(
+        &mut self,
+        approved: &request::Approved,
+        token: &Token,
+        mut permit: Permit,
+    ) -> Result<HttpResponse, ApiError> {
+        let (mut throttled, mut errors) = (0u32, 0u32);
         loop {
             self.stats.sent += 1;
-            let response = self
-                .client
-                .send(approved, &token, self.policy.max_response_bytes)
-                .await
-                .map_err(|e| unavailable(&token, e))?;
-            if !is_throttled(&response) {
-                return Ok(redacted(&token, response));
+            self.attempts += 1;
+            let left = self
+                .grant
+                .max_response_bytes
+                .saturating_sub(self.stats.received);
+            let guard = self.policy.max_response_bytes as u64;
+            let cap = usize::try_from(left.min(guard)).unwrap_or(usize::MAX);
+            let result = self.client.send(approved, token, cap).await;
+            match &result {
+                Ok(r) => {
+                    self.stats.received += r.body.len() as u64;
+                    permit.finish(Report::from_headers(&r.headers, retry::is_throttled(r)));
+                }
+                Err(e) => {
+                    if let SendError::TooLarge { limit } = e {
+                        self.stats.received += *limit as u64;
+                    }
+                    drop(permit);
+                }
             }
-            if retries >= self.policy.throttle_retries || self.stats.sent >= max {
-                return Err(ApiError::Throttled(format!(
-                    "Canvas answered {} (rate limited) {} times in a row",
-                    response.status,
-                    retries + 1
-                )));
+
+            let failure = retry::classify(&result);
+            let (count, allowed, base) = match failure {
+                None => return self.answer(approved, token, result, throttled, left < guard),
+                Some(f) if !retry::may_retry(approved.method, f) => {
+                    return self.answer(approved, token, result, throttled, left < guard)
+                }
+                Some(retry::Failure::Throttled) => (
+                    &mut throttled,
+                    self.policy.throttle_retries,
+                    self.policy.throttle_backoff,
+                ),
+                Some(_) => (
+                    &mut errors,
+                    self.policy.error_retries,
+                    self.policy.error_backoff,
+                ),
+            };
+            if *count >= allowed || self.budget_spent() {
+                return self.answer(approved, token, result, throttled, left < guard);
             }
-            retries += 1;
-            tracing::info!(job = %self.job, "Canvas is throttling; retrying in {} ms", backoff.as_millis());
-            tokio::time::sleep(backoff).await;
-            backoff = backoff.saturating_mul(2);
+            *count += 1;
+            let mut wait = retry::backoff(base, *count, fastrand::f64());
+            if let Ok(r) = &result {
+                if let Some(after) = retry::retry_after(&r.headers) {
+                    wait = wait.max(after);
+                }
+            }
+            let why = match (&result, failure) {
+                (Ok(r), Some(retry::Failure::Throttled)) => {
+                    format!("Canvas is throttling ({})", r.status)
+                }
+                (Ok(r), _) => format!("Canvas answered {}", r.status),
+                (Err(e), _) => redact::text(token, &e.to_string()),
+            };
+            tracing::info!(
+                job = %self.job,
+                "{} {}: {why}; retrying in {} ms",
+                approved.method,
+                approved.path_and_query,
+                wait.as_millis()
+            );
+            tokio::time::sleep(wait).await;
+            permit = self.governor.clone().admit().await;
+            self.stats.held += permit.waited();
+        }
+    }
+
+    /// What the job gets for the last attempt of a request.
+    fn answer(
+        &self,
+        approved: &request::Approved,
+        token: &Token,
+        result: Result<CanvasResponse, SendError>,
+        throttled: u32,
+        limited_by_budget: bool,
+    ) -> Result<HttpResponse, ApiError> {
+        match result {
+            Ok(r) if retry::is_throttled(&r) => Err(ApiError::Throttled(format!(
+                "Canvas answered {} (rate limited) {} times in a row",
+                r.status,
+                throttled + 1
+            ))),
+            Ok(r) => Ok(redacted(token, r)),
+            Err(SendError::TooLarge { .. }) if limited_by_budget => {
+                Err(ApiError::BudgetExhausted(format!(
+                    "the answer to {} {} would take this run past its {} of Canvas responses ([limits] max_response_bytes in the manifest)",
+                    approved.method,
+                    printable(&approved.path_and_query),
+                    ByteSize::bytes(self.grant.max_response_bytes)
+                )))
+            }
+            Err(e) => {
+                let attempts = match self.attempts {
+                    0 | 1 => String::new(),
+                    n => format!(" ({n} attempts)"),
+                };
+                Err(ApiError::Unavailable(format!(
+                    "{}{attempts}",
+                    redact::text(token, &e.to_string())
+                )))
+            }
         }
     }
 }
@@ -286,13 +485,6 @@ impl wit::Host for CanvasApi {
     async fn request(&mut self, req: HttpRequest) -> Result<HttpResponse, ApiError> {
         self.handle(req).await
     }
-}
-
-/// Canvas Cloud answers 429; open-source Canvas answers 403 with
-/// "Rate Limit Exceeded" in the body.
-fn is_throttled(r: &CanvasResponse) -> bool {
-    r.status == 429
-        || (r.status == 403 && memchr::memmem::find(&r.body, b"Rate Limit Exceeded").is_some())
 }
 
 fn redacted(token: &Token, r: CanvasResponse) -> HttpResponse {
@@ -305,10 +497,6 @@ fn redacted(token: &Token, r: CanvasResponse) -> HttpResponse {
             .collect(),
         body: redact::bytes(token, r.body),
     }
-}
-
-fn unavailable(token: &Token, e: SendError) -> ApiError {
-    ApiError::Unavailable(redact::text(token, &e.to_string()))
 }
 
 fn from_wit(m: WitMethod) -> Method {
@@ -345,25 +533,6 @@ fn printable(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn throttling_is_recognised_in_both_forms() {
-        let r = |status, body: &str| CanvasResponse {
-            status,
-            headers: vec![],
-            body: body.as_bytes().to_vec(),
-        };
-        assert!(is_throttled(&r(429, "")));
-        assert!(is_throttled(&r(
-            403,
-            "403 Forbidden (Rate Limit Exceeded)\n"
-        )));
-        assert!(!is_throttled(&r(
-            403,
-            "{\"errors\":[{\"message\":\"unauthorized\"}]}"
-        )));
-        assert!(!is_throttled(&r(200, "Rate Limit Exceeded")));
-    }
 
     #[test]
     fn printable_escapes_and_truncates() {

@@ -15,6 +15,8 @@
 //!   refusal rules for guest requests; pure code.
 //! - [`token`], [`redact`]: the secret and keeping it out of everything.
 //! - [`sandbox`], [`host`], [`client`], [`output`], [`run`]: running a job.
+//! - [`governor`], [`retry`], [`dry_run`]: how the host sends for a job:
+//!   one rate-limit governor for every run, retries, and dry runs.
 //! - [`standin`]: a Canvas stand-in with seeded data, for tests and the demo.
 
 /// Implements `Deserialize` for types that parse from a string with
@@ -38,12 +40,15 @@ pub mod clock;
 pub mod config;
 pub mod daemon;
 pub mod diag;
+pub mod dry_run;
+pub mod governor;
 pub mod history;
 pub mod host;
 pub mod manifest;
 pub mod output;
 pub mod redact;
 pub mod request;
+pub mod retry;
 pub mod run;
 pub mod sandbox;
 pub mod schedule;

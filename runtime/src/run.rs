@@ -10,6 +10,8 @@ use wasmtime::Store;
 use wasmtime_wasi::WasiCtx;
 
 use crate::client::CanvasClient;
+use crate::dry_run;
+use crate::governor::Governor;
 use crate::host::{AuditEntry, AuditSink, CallPolicy, CallStats, CanvasApi, Grant};
 use crate::manifest::Manifest;
 use crate::output::{Capture, Sink};
@@ -131,6 +133,8 @@ pub struct RunReport {
     /// Why it failed, in one or two lines.
     pub message: Option<String>,
     pub stats: CallStats,
+    /// Writes were checked and recorded, not sent.
+    pub dry_run: bool,
     pub audit: Vec<AuditEntry>,
     pub audit_dropped: u64,
     pub stdout_tail: String,
@@ -151,8 +155,23 @@ impl RunReport {
         } else {
             format!("{:.2} s", self.duration.as_secs_f64())
         };
+        let mode = if self.dry_run { " (DRY RUN)" } else { "" };
+        let not_sent = if self.dry_run {
+            let n = self.stats.dry_run;
+            format!(", {n} write{} not sent", if n == 1 { "" } else { "s" })
+        } else {
+            String::new()
+        };
+        let held = if self.stats.held >= Duration::from_millis(1) {
+            format!(
+                "; held {:.2} s by the rate-limit governor",
+                self.stats.held.as_secs_f64()
+            )
+        } else {
+            String::new()
+        };
         format!(
-            "warden: job {} {outcome} in {took}; {} Canvas request{}, {} denied, {} invalid",
+            "warden: job {}{mode} {outcome} in {took}; {} Canvas request{}{not_sent}, {} denied, {} invalid{held}",
             self.job,
             self.stats.sent,
             if self.stats.sent == 1 { "" } else { "s" },
@@ -176,14 +195,18 @@ pub enum RunError {
     TokenInEnv { key: String },
 }
 
-/// Everything a job needs besides its component: the shared sandbox and
-/// client, the Canvas origin and where the token comes from.
+/// Everything a job needs besides its component: the shared sandbox,
+/// client and rate-limit governor, the Canvas origin and where the token
+/// comes from.
 #[derive(Clone)]
 pub struct Runner {
     pub sandbox: Sandbox,
     pub client: CanvasClient,
     pub origin: Origin,
     pub token: TokenSource,
+    /// One for every run of this process, so that concurrent jobs share
+    /// Canvas's rate limit ([`Governor::disabled`] to send freely).
+    pub governor: Governor,
 }
 
 impl Runner {
@@ -215,6 +238,9 @@ impl Runner {
             scopes: job.scopes.clone(),
             masquerade: job.masquerade,
             max_requests: job.limits.max_requests,
+            request_timeout: job.limits.request_timeout,
+            max_response_bytes: job.limits.max_response_bytes,
+            dry_run: job.dry_run,
         });
         let api = CanvasApi::new(
             job.name.as_str(),
@@ -223,7 +249,8 @@ impl Runner {
             self.client.clone(),
             options.calls,
         )
-        .with_sink(options.audit_sink);
+        .with_sink(options.audit_sink)
+        .with_governor(self.governor.clone());
         let state = JobState::new(wasi, MemoryLimiter::new(job.limits.memory), api);
         let mut store = Store::new(self.sandbox.engine(), state);
         store.limiter(|s| &mut s.limiter);
@@ -269,6 +296,7 @@ impl Runner {
             exit_code,
             message,
             stats,
+            dry_run: job.dry_run,
             audit,
             audit_dropped,
             stdout_tail: stdout.tail(),
@@ -279,8 +307,9 @@ impl Runner {
 }
 
 /// The job's WASI context: its manifest `[env]`, WARDEN_JOB and
-/// WARDEN_RUN_ID, its name as the only argument, captured stdout and stderr,
-/// empty stdin, no directories, no network.
+/// WARDEN_RUN_ID (and WARDEN_DRY_RUN=1 in a dry run), its name as the only
+/// argument, captured stdout and stderr, empty stdin, no directories, no
+/// network.
 fn wasi_ctx(job: &Manifest, run_id: &str, stdout: &Capture, stderr: &Capture) -> WasiCtx {
     let mut b = WasiCtx::builder();
     b.stdout(stdout.clone())
@@ -292,6 +321,9 @@ fn wasi_ctx(job: &Manifest, run_id: &str, stdout: &Capture, stderr: &Capture) ->
         .allow_udp(false)
         .allow_ip_name_lookup(false)
         .socket_addr_check(|_, _| Box::pin(async { false }));
+    if job.dry_run {
+        b.env(dry_run::ENV, "1");
+    }
     for (key, value) in &job.env {
         b.env(key, value);
     }

@@ -8,7 +8,7 @@ use warden::run::RunStatus;
 
 use crate::support::{run, standin};
 
-fn example(name: &str, component: &str) -> Manifest {
+pub fn example(name: &str, component: &str) -> Manifest {
     let path = Path::new(warden_test_artifacts::ROOT)
         .join("examples")
         .join(name)

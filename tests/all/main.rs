@@ -5,6 +5,7 @@
 mod cli;
 mod commands;
 mod daemon;
+mod dry_run;
 mod jobs;
 mod request_path;
 mod sandbox;
@@ -12,4 +13,5 @@ mod sdk;
 mod secrecy;
 mod serve;
 mod support;
+mod throttle;
 mod ui;

@@ -17,6 +17,7 @@ use clap::{Parser, Subcommand};
 use warden::cache::ComponentCache;
 use warden::client::CanvasClient;
 use warden::config::Config;
+use warden::governor::Governor;
 use warden::run::Runner;
 use warden::sandbox::Sandbox;
 
@@ -262,5 +263,6 @@ fn runner(config: &Config) -> Result<Runner> {
         client: CanvasClient::new().context("cannot set up the HTTP client")?,
         origin: config.canvas.origin.clone(),
         token: config.canvas.token.clone(),
+        governor: Governor::new(config.throttle),
     })
 }

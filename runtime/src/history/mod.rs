@@ -247,8 +247,10 @@ pub struct RequestRow {
     pub scope: Option<String>,
     /// The HTTP status, when Canvas answered.
     pub status: Option<u16>,
-    /// `"ok"` when Canvas answered, else `"denied: …"`, `"invalid: …"`,
-    /// `"throttled: …"`, `"budget-exhausted: …"` or `"unavailable: …"`.
+    /// `"ok"` when Canvas answered (`"ok after 3 attempts"` when it was
+    /// retried), `"dry-run: not sent"` for a write in a dry run, else
+    /// `"denied: …"`, `"invalid: …"`, `"throttled: …"`,
+    /// `"budget-exhausted: …"` or `"unavailable: …"`.
     pub outcome: String,
     pub duration_ms: u64,
 }
@@ -261,6 +263,9 @@ pub struct Retention {
     /// Of each job, only the newest this many runs stay.
     pub max_runs_per_job: Option<usize>,
 }
+
+/// The outcome of a write in a dry run: checked and recorded, not sent.
+pub const DRY_RUN_OUTCOME: &str = "dry-run: not sent";
 
 /// The error of a run left `running` by a daemon that stopped.
 pub const INTERRUPTED_ERROR: &str = "the daemon stopped while the run was going";
@@ -426,7 +431,7 @@ impl History {
                 )
                 .map_err(self.db_err(action()))?;
             for (seq, entry) in (last.saturating_add(1)..).zip(entries) {
-                let (status, outcome) = outcome_columns(&entry.outcome);
+                let (status, outcome) = outcome_columns(&entry.outcome, entry.attempts);
                 insert
                     .execute(params![
                         run_id,
@@ -734,10 +739,16 @@ impl History {
     }
 }
 
-/// The `status` and `outcome` columns of a request.
-fn outcome_columns(outcome: &Outcome) -> (Option<u16>, String) {
+/// The `status` and `outcome` columns of a request. A request retried
+/// before its final outcome says how many attempts it took.
+fn outcome_columns(outcome: &Outcome, attempts: u32) -> (Option<u16>, String) {
+    let retried = match attempts {
+        0 | 1 => String::new(),
+        n => format!(" after {n} attempts"),
+    };
     match outcome {
-        Outcome::Status(status) => (Some(*status), "ok".to_string()),
+        Outcome::Status(status) => (Some(*status), format!("ok{retried}")),
+        Outcome::DryRun => (None, DRY_RUN_OUTCOME.to_string()),
         Outcome::Denied(m) => (None, format!("denied: {m}")),
         Outcome::Invalid(m) => (None, format!("invalid: {m}")),
         Outcome::Throttled(m) => (None, format!("throttled: {m}")),

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
-use super::{RequestRow, RunRow};
+use super::{RequestRow, RunRow, DRY_RUN_OUTCOME};
 use crate::run::RunStatus;
 
 /// Most characters of an error shown in [`runs_table`].
@@ -114,6 +114,19 @@ pub fn run_log(run: &RunRow, requests: &[RequestRow]) -> String {
             run.requests, run.denials, run.invalid
         ),
     );
+    let not_sent = requests
+        .iter()
+        .filter(|r| r.outcome == DRY_RUN_OUTCOME)
+        .count();
+    if not_sent > 0 {
+        field(
+            "dry run",
+            &format!(
+                "yes: {not_sent} write{} checked and recorded, not sent",
+                if not_sent == 1 { "" } else { "s" }
+            ),
+        );
+    }
 
     for (name, tail) in [("stdout", &run.stdout_tail), ("stderr", &run.stderr_tail)] {
         let _ = writeln!(out, "--- {name} ---");
@@ -140,15 +153,18 @@ pub fn run_log(run: &RunRow, requests: &[RequestRow]) -> String {
             printable(&request.method),
             printable(&request.target),
         );
-        let refused =
-            request.outcome.starts_with("denied:") || request.outcome.starts_with("invalid:");
-        match (request.status, request.outcome.as_str()) {
-            (Some(status), "ok") => {
-                let _ = write!(out, "{status}");
+        let refused = request.outcome.starts_with("denied:")
+            || request.outcome.starts_with("invalid:")
+            || request.outcome == DRY_RUN_OUTCOME;
+        match (request.status, request.outcome.strip_prefix("ok")) {
+            // "ok" or "ok after 3 attempts".
+            (Some(status), Some(retried)) => {
+                let _ = write!(out, "{status}{}", printable(retried));
             }
-            (_, outcome) => out.push_str(&printable(outcome)),
+            _ => out.push_str(&printable(&request.outcome)),
         }
-        // A refused request was never sent: its duration says nothing.
+        // A refused request or a dry-run write was never sent: its duration
+        // says nothing.
         if !refused {
             let _ = write!(out, " ({} ms)", request.duration_ms);
         }
@@ -397,6 +413,53 @@ mod tests {
             "#3 11:30:01.500Z GET /api/v1/accounts/1/courses?page=2 -> throttled: Canvas answered 429 (rate limited) 4 times in a row (7012 ms) [url:GET|/api/v1/accounts/:account_id/courses]\n",
         );
         assert_eq!(run_log(&run, &requests), expected);
+    }
+
+    #[test]
+    fn a_dry_run_and_a_retried_request_are_marked() {
+        let mut run = row(
+            "r-2",
+            "set-default-view",
+            RunStatus::Succeeded,
+            "2026-11-29T13:00:00Z",
+            Some("2026-11-29T13:00:00.200Z"),
+        );
+        run.scheduled_at = None;
+        run.trigger = Trigger::Manual;
+        run.exit_code = Some(0);
+        run.requests = 3;
+        let scope = |m: &str| Some(format!("url:{m}|/api/v1/courses/:id"));
+        let requests = [
+            RequestRow {
+                seq: 1,
+                at: at("2026-11-29T13:00:00.010Z"),
+                method: "GET".to_string(),
+                target: "/api/v1/courses/3".to_string(),
+                scope: scope("GET"),
+                status: Some(200),
+                outcome: "ok after 3 attempts".to_string(),
+                duration_ms: 120,
+            },
+            RequestRow {
+                seq: 2,
+                at: at("2026-11-29T13:00:00.150Z"),
+                method: "PUT".to_string(),
+                target: "/api/v1/courses/3".to_string(),
+                scope: scope("PUT"),
+                status: None,
+                outcome: DRY_RUN_OUTCOME.to_string(),
+                duration_ms: 0,
+            },
+        ];
+        let log = run_log(&run, &requests);
+        assert!(
+            log.contains("requests   3 sent, 0 denied, 0 invalid\ndry run    yes: 1 write checked and recorded, not sent\n"),
+            "{log}"
+        );
+        assert!(log.ends_with(concat!(
+            "#1 13:00:00.010Z GET /api/v1/courses/3 -> 200 after 3 attempts (120 ms) [url:GET|/api/v1/courses/:id]\n",
+            "#2 13:00:00.150Z PUT /api/v1/courses/3 -> dry-run: not sent [url:PUT|/api/v1/courses/:id]\n",
+        )), "{log}");
     }
 
     #[test]

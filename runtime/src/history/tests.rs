@@ -79,6 +79,7 @@ fn audit(target: &str, outcome: Outcome) -> AuditEntry {
         scope: Some("url:GET|/api/v1/courses".to_string()),
         outcome,
         duration: Duration::from_micros(12_900),
+        attempts: 1,
     }
 }
 
@@ -290,6 +291,11 @@ fn requests_are_numbered_within_their_run() {
             audit("/a/4", Outcome::Throttled("429 four times".into())),
             audit("/a/5", Outcome::BudgetExhausted("10000 spent".into())),
             audit("/a/6", Outcome::Unavailable("connection refused".into())),
+            audit("/a/7", Outcome::DryRun),
+            AuditEntry {
+                attempts: 3,
+                ..audit("/a/8", Outcome::Status(503))
+            },
         ],
     )
     .unwrap();
@@ -297,9 +303,12 @@ fn requests_are_numbered_within_their_run() {
 
     let a = h.requests("a").unwrap();
     let seqs: Vec<u64> = a.iter().map(|r| r.seq).collect();
-    assert_eq!(seqs, [1, 2, 3, 4, 5, 6]);
+    assert_eq!(seqs, [1, 2, 3, 4, 5, 6, 7, 8]);
     let targets: Vec<&str> = a.iter().map(|r| r.target.as_str()).collect();
-    assert_eq!(targets, ["/a/1", "/a/2", "/a/3", "/a/4", "/a/5", "/a/6"]);
+    assert_eq!(
+        targets,
+        ["/a/1", "/a/2", "/a/3", "/a/4", "/a/5", "/a/6", "/a/7", "/a/8"]
+    );
     let outcomes: Vec<(Option<u16>, &str)> =
         a.iter().map(|r| (r.status, r.outcome.as_str())).collect();
     assert_eq!(
@@ -311,6 +320,8 @@ fn requests_are_numbered_within_their_run() {
             (None, "throttled: 429 four times"),
             (None, "budget-exhausted: 10000 spent"),
             (None, "unavailable: connection refused"),
+            (None, "dry-run: not sent"),
+            (Some(503), "ok after 3 attempts"),
         ]
     );
     assert_eq!(
@@ -718,7 +729,9 @@ fn run_end_comes_from_a_report() {
             sent: 7,
             denied: 2,
             invalid: 1,
+            ..CallStats::default()
         },
+        dry_run: false,
         audit: Vec::new(),
         audit_dropped: 0,
         stdout_tail: "out".to_string(),

@@ -18,8 +18,9 @@
 //!
 //! Behaviour in short: every request is recorded (before anything else), charged
 //! against a leaky bucket (`X-Rate-Limit-Remaining`, `X-Request-Cost` on every
-//! response), matched against test overrides, checked for `Authorization: Bearer
-//! <token>`, then routed on the raw path.
+//! response; in throttling mode, [`StandIn::set_throttle`], refused with 403 or 429
+//! when it does not fit), matched against test overrides, checked for
+//! `Authorization: Bearer <token>`, then routed on the raw path.
 //!
 //! Endpoints (under `/api/v1`; ids may be digits, `self` for accounts and users,
 //! `sis_course_id:X`, `sis_account_id:X`, `sis_user_id:X`, `sis_login_id:X`; an
@@ -71,7 +72,7 @@ use tokio::task::JoinHandle;
 
 pub use overrides::Override;
 pub use paginate::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
-pub use ratelimit::{request_cost, LeakyBucket};
+pub use ratelimit::{request_cost, LeakyBucket, Throttle, ThrottleStatus};
 pub use record::{
     RecordedRequest, MAX_RECORDED_BODY, MAX_RECORDED_BODY_TOTAL, MAX_RECORDED_REQUESTS,
 };
@@ -101,9 +102,11 @@ pub(crate) struct Shared {
     pub(crate) base_url: String,
     pub(crate) data: Mutex<Data>,
     recorder: Mutex<Recorder>,
-    overrides: Mutex<Vec<Override>>,
-    bucket: Mutex<LeakyBucket>,
+    overrides: Mutex<Vec<overrides::Entry>>,
+    meter: Mutex<ratelimit::Meter>,
     seq: AtomicU64,
+    /// Requests refused for the rate limit.
+    throttled: AtomicU64,
 }
 
 /// A running Canvas stand-in. Dropping it (or [`StandIn::shutdown`]) stops it.
@@ -137,8 +140,9 @@ impl StandIn {
                 MAX_RECORDED_BODY_TOTAL,
             )),
             overrides: Mutex::new(Vec::new()),
-            bucket: Mutex::new(LeakyBucket::default()),
+            meter: Mutex::new(ratelimit::Meter::default()),
             seq: AtomicU64::new(0),
+            throttled: AtomicU64::new(0),
         });
         let app = Router::new().fallback(handle).with_state(shared.clone());
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
@@ -218,7 +222,31 @@ impl StandIn {
     /// (empty if none) and `{base}` with [`StandIn::base_url`]. A GET override also
     /// answers HEAD (without the body).
     pub fn add_override(&self, o: Override) {
-        lock(&self.shared.overrides).push(o);
+        lock(&self.shared.overrides).push(overrides::Entry { o, left: None });
+    }
+
+    /// Like [`StandIn::add_override`], for the next `times` matching requests only;
+    /// then the override before it (or the built-in route) answers again.
+    pub fn add_override_times(&self, o: Override, times: u32) {
+        if times > 0 {
+            lock(&self.shared.overrides).push(overrides::Entry {
+                o,
+                left: Some(times),
+            });
+        }
+    }
+
+    /// Switches the throttling mode on (a full bucket of the given size) or off.
+    /// While it is on, a request that does not fit in the bucket is recorded and
+    /// refused for the rate limit before anything else (token check, overrides,
+    /// routes), as Canvas does.
+    pub fn set_throttle(&self, throttle: Option<Throttle>) {
+        lock(&self.shared.meter).set(throttle);
+    }
+
+    /// How many requests were refused for the rate limit so far.
+    pub fn throttled(&self) -> u64 {
+        self.shared.throttled.load(Ordering::Relaxed)
     }
 
     /// Removes all overrides.
@@ -384,12 +412,17 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         body_truncated: read.truncated,
     });
 
-    let cost = request_cost(&method);
-    let remaining = lock(&shared.bucket).charge(cost, Instant::now());
+    let charge = lock(&shared.meter).charge(&method, Instant::now());
     let seq = shared.seq.fetch_add(1, Ordering::Relaxed) + 1;
 
-    let reply = answer(&shared, &parts, &read);
-    finish(reply, is_head, cost, remaining, seq)
+    let reply = match charge.throttled {
+        Some(status) => {
+            shared.throttled.fetch_add(1, Ordering::Relaxed);
+            Reply::rate_limited(status)
+        }
+        None => answer(&shared, &parts, &read),
+    };
+    finish(reply, is_head, charge.cost, charge.remaining, seq)
 }
 
 fn answer(shared: &Shared, parts: &http::request::Parts, read: &ReadBody) -> Reply {
@@ -397,10 +430,7 @@ fn answer(shared: &Shared, parts: &http::request::Parts, read: &ReadBody) -> Rep
     let path = raw_path(&parts.uri);
     let method = parts.method.as_str();
 
-    let found = {
-        let list = lock(&shared.overrides);
-        overrides::find(&list, method, path).cloned()
-    };
+    let found = overrides::take(&mut lock(&shared.overrides), method, path);
     if let Some(o) = found {
         if o.skip_auth || matches!(auth, Auth::Valid(_)) {
             return o.reply(auth.carried_token(), &shared.base_url);
@@ -440,14 +470,14 @@ fn answer(shared: &Shared, parts: &http::request::Parts, read: &ReadBody) -> Rep
 }
 
 /// Adds the headers every response carries and turns the reply into a response.
-fn finish(reply: Reply, is_head: bool, cost: f64, remaining: f64, seq: u64) -> Response {
+fn finish(reply: Reply, is_head: bool, cost: Option<f64>, remaining: f64, seq: u64) -> Response {
     let rate_remaining = HeaderName::from_static("x-rate-limit-remaining");
     let request_cost = HeaderName::from_static("x-request-cost");
     let mut reply = reply;
     if !reply.has_header(&rate_remaining) {
         reply = reply.with_header(rate_remaining, &ratelimit::format_float(remaining));
     }
-    if !reply.has_header(&request_cost) {
+    if let (false, Some(cost)) = (reply.has_header(&request_cost), cost) {
         reply = reply.with_header(request_cost, &ratelimit::format_float(cost));
     }
     let context = HeaderName::from_static("x-request-context-id");

@@ -77,19 +77,63 @@ impl Override {
     }
 }
 
-/// The newest override for this method + path (a GET one also serves HEAD).
-pub(crate) fn find<'a>(list: &'a [Override], method: &str, path: &str) -> Option<&'a Override> {
-    let exact = list
-        .iter()
-        .rev()
-        .find(|o| o.path == path && o.method.eq_ignore_ascii_case(method));
-    exact.or_else(|| {
+/// An override in the stand-in's list, with how many more requests it answers
+/// (`None`: all of them).
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub(crate) o: Override,
+    pub(crate) left: Option<u32>,
+}
+
+/// The newest override for this method + path (a GET one also serves HEAD). An
+/// override limited to some number of requests counts this one, and is gone once
+/// they are used up.
+pub(crate) fn take(list: &mut Vec<Entry>, method: &str, path: &str) -> Option<Override> {
+    let matches = |e: &Entry, m: &str| e.o.path == path && e.o.method.eq_ignore_ascii_case(m);
+    let index = list.iter().rposition(|e| matches(e, method)).or_else(|| {
         if method == "HEAD" {
-            list.iter()
-                .rev()
-                .find(|o| o.path == path && o.method.eq_ignore_ascii_case("GET"))
+            list.iter().rposition(|e| matches(e, "GET"))
         } else {
             None
         }
-    })
+    })?;
+    let entry = &mut list[index];
+    let found = entry.o.clone();
+    match &mut entry.left {
+        Some(left) if *left <= 1 => {
+            list.remove(index);
+        }
+        Some(left) => *left -= 1,
+        None => {}
+    }
+    Some(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limited_overrides_run_out_and_uncover_older_ones() {
+        let always = Override::new("GET", "/a", 500, "{}");
+        let twice = Override::new("GET", "/a", 429, "{}");
+        let mut list = vec![
+            Entry {
+                o: always,
+                left: None,
+            },
+            Entry {
+                o: twice,
+                left: Some(2),
+            },
+        ];
+        let status = |list: &mut Vec<Entry>, m: &str| take(list, m, "/a").map(|o| o.status);
+        assert_eq!(status(&mut list, "GET"), Some(429));
+        assert_eq!(status(&mut list, "HEAD"), Some(429));
+        assert_eq!(status(&mut list, "GET"), Some(500));
+        assert_eq!(status(&mut list, "GET"), Some(500));
+        assert_eq!(status(&mut list, "PUT"), None);
+        assert_eq!(take(&mut list, "GET", "/b").map(|o| o.status), None);
+        assert_eq!(list.len(), 1);
+    }
 }

@@ -47,6 +47,18 @@ impl Reply {
         Reply::json(status, &json!({"errors": [{"message": message}]}))
     }
 
+    /// Canvas's answer to a request over the rate limit.
+    pub(crate) fn rate_limited(status: super::ThrottleStatus) -> Reply {
+        Reply {
+            status: StatusCode::from_u16(status.code()).unwrap_or(StatusCode::FORBIDDEN),
+            headers: vec![(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            )],
+            body: status.body().as_bytes().to_vec(),
+        }
+    }
+
     /// Canvas's 404.
     pub(crate) fn not_found() -> Reply {
         Reply::error(

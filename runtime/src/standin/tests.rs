@@ -1018,3 +1018,99 @@ async fn concurrent_requests() {
     }
     assert_eq!(s.requests().len(), 40);
 }
+
+// ---- throttling mode --------------------------------------------------------
+
+#[tokio::test]
+async fn throttling_mode_refuses_what_does_not_fit_in_the_bucket() {
+    let s = demo().await;
+    for status in [ThrottleStatus::Forbidden, ThrottleStatus::TooManyRequests] {
+        s.clear_requests();
+        let before = s.throttled();
+        s.set_throttle(Some(Throttle {
+            capacity: 3.0,
+            // Slow enough that nothing drains during the test.
+            refill_per_sec: 0.001,
+            cost: 1.0,
+            status,
+        }));
+        let mut remaining = Vec::new();
+        for _ in 0..3 {
+            let r = send(&s, "GET", "/api/v1/courses/1").await;
+            assert_eq!(r.status(), 200);
+            assert_eq!(header(&r, "x-request-cost"), Some("1.0"));
+            let left: f64 = header(&r, "x-rate-limit-remaining")
+                .unwrap()
+                .parse()
+                .unwrap();
+            remaining.push(left.round());
+        }
+        assert_eq!(remaining, [2.0, 1.0, 0.0]);
+        // Refused before the token check: even without a token.
+        for with_token in [true, false] {
+            let mut rb = client().get(format!("{}/api/v1/courses/1", s.base_url()));
+            if with_token {
+                rb = rb.bearer_auth(TOKEN);
+            }
+            let r = rb.send().await.unwrap();
+            assert_eq!(r.status().as_u16(), status.code());
+            assert!(header(&r, "x-rate-limit-remaining").is_some());
+            assert_eq!(header(&r, "x-request-cost"), None);
+            let body = r.text().await.unwrap();
+            assert!(body.contains("Rate Limit Exceeded"), "{body}");
+        }
+        assert_eq!(s.throttled() - before, 2);
+        // Every request is recorded, refused ones too.
+        assert_eq!(s.requests().len(), 5);
+    }
+    // Off again: the default bucket never throttles.
+    s.set_throttle(None);
+    for _ in 0..20 {
+        assert_eq!(send(&s, "GET", "/api/v1/courses/1").await.status(), 200);
+    }
+}
+
+#[tokio::test]
+async fn throttling_mode_refills() {
+    let s = demo().await;
+    s.set_throttle(Some(Throttle {
+        capacity: 2.0,
+        refill_per_sec: 2.0,
+        cost: 1.0,
+        status: ThrottleStatus::TooManyRequests,
+    }));
+    let mut ok = 0;
+    let mut refused = 0;
+    for _ in 0..10 {
+        match send(&s, "GET", "/api/v1/courses/1").await.status().as_u16() {
+            200 => ok += 1,
+            429 => refused += 1,
+            other => panic!("status {other}"),
+        }
+    }
+    assert!(refused > 0, "{ok} ok");
+    assert_eq!(s.throttled(), refused);
+    // 1.1 s refill 2.2 units, capped at 2.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(send(&s, "GET", "/api/v1/courses/1").await.status(), 200);
+    assert_eq!(send(&s, "GET", "/api/v1/courses/1").await.status(), 200);
+}
+
+#[tokio::test]
+async fn an_override_for_some_requests_runs_out() {
+    let s = demo().await;
+    s.add_override_times(
+        Override::new("GET", "/api/v1/courses/1", 503, "{\"errors\":[]}"),
+        2,
+    );
+    let statuses: Vec<u16> = {
+        let mut v = Vec::new();
+        for _ in 0..3 {
+            v.push(send(&s, "GET", "/api/v1/courses/1").await.status().as_u16());
+        }
+        v
+    };
+    assert_eq!(statuses, [503, 503, 200]);
+    s.add_override_times(Override::new("GET", "/api/v1/courses/1", 500, "{}"), 0);
+    assert_eq!(send(&s, "GET", "/api/v1/courses/1").await.status(), 200);
+}
