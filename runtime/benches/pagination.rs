@@ -1,7 +1,8 @@
 //! Lists 10,000 courses (100 pages of 100) from the Canvas stand-in twice in
 //! each round: once through Warden (the `paginate` guest, warden-sdk's
 //! `paginate` following `Link: rel="next"`, every request scope-checked,
-//! token-injected and redacted) and once with a plain native Rust client
+//! token-injected, redacted and metered by the default rate-limit governor)
+//! and once with a plain native Rust client
 //! (reqwest, following the same links). Prints the wall times and their
 //! ratio; the target is Warden within 1.15× of the native client.
 //!
@@ -11,6 +12,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use warden::client::CanvasClient;
+use warden::governor::{Governor, GovernorSettings};
 use warden::manifest::Manifest;
 use warden::request::Origin;
 use warden::run::{RunOptions, RunStatus, Runner};
@@ -63,6 +65,8 @@ async fn bench(rounds: usize) {
         client: CanvasClient::new().expect("client"),
         origin: Origin::parse(&base).expect("origin"),
         token: TokenSource::Fixed(Token::new(TOKEN).expect("token")),
+        // What `warden run` and `serve` use: the default rate-limit governor.
+        governor: Governor::new(GovernorSettings::default()),
     };
     let native = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
