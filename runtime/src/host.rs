@@ -12,7 +12,7 @@ use wasmtime::component::{HasSelf, Linker};
 
 use crate::client::{CanvasClient, CanvasResponse, SendError};
 use crate::redact;
-use crate::request::{self, GuestRequest, Origin, Policy, Refusal};
+use crate::request::{self, GuestRequest, Origin, ParamLimits, Policy, Refusal};
 use crate::scope::{Method, ScopeSet};
 use crate::token::{Token, TokenSource};
 
@@ -43,6 +43,8 @@ pub struct Grant {
     pub scopes: ScopeSet,
     pub masquerade: bool,
     pub max_requests: u64,
+    /// `[canvas.params]`: path parameters restricted to listed values.
+    pub params: ParamLimits,
 }
 
 /// How the host talks to Canvas on a job's behalf.
@@ -186,6 +188,7 @@ impl CanvasApi {
             origin: &grant.origin,
             scopes: &grant.scopes,
             masquerade: grant.masquerade,
+            params: &grant.params,
         };
         let mut entry = AuditEntry {
             at,

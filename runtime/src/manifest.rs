@@ -269,10 +269,15 @@ fn limits(
             .max_requests
             .as_ref()
             .map_or(d.max_requests, |n| *n.get_ref()),
-        request_timeout: raw
-            .request_timeout
-            .as_ref()
-            .map_or(d.request_timeout, |t| t.get_ref().as_duration()),
+        // Unset, a request may take up to a minute, but never longer than the run.
+        request_timeout: raw.request_timeout.as_ref().map_or(
+            d.request_timeout.min(
+                raw.timeout
+                    .as_ref()
+                    .map_or(d.timeout, |t| t.get_ref().as_duration()),
+            ),
+            |t| t.get_ref().as_duration(),
+        ),
         max_response_bytes: raw
             .max_response_bytes
             .as_ref()
@@ -457,15 +462,20 @@ impl Manifest {
                     format!("[canvas.params] {name}: list one or more values, each one path segment, e.g. [\"1\", \"sis_account_id:ARTS\"]"),
                 ));
             }
-            let used = scopes.iter().any(|s| {
-                s.path()
-                    .split(['/', '(', ')'])
-                    .any(|seg| seg.strip_prefix(':') == Some(name.as_str()))
-            });
-            if !used {
+            let named = |glob: bool| {
+                scopes
+                    .iter()
+                    .any(|s| s.vars().iter().any(|v| v.glob == glob && *v.name == *name))
+            };
+            if !named(false) {
+                let glob = if named(true) {
+                    format!(" (*{name} is a glob, which cannot be restricted)")
+                } else {
+                    String::new()
+                };
                 warnings.push(at(
                     span,
-                    format!("[canvas.params] {name}: no scope of this manifest has a :{name} parameter, so it restricts nothing"),
+                    format!("[canvas.params] {name}: no scope of this manifest has a :{name} parameter, so it restricts nothing{glob}"),
                 ));
             }
             params.insert(name, values);
@@ -617,6 +627,8 @@ ACCOUNT_ID = "1"
             parse(GOOD).unwrap().limits.request_timeout,
             Limits::DEFAULT.request_timeout
         );
+        let short = parse(&GOOD.replace("timeout = \"5m\"", "timeout = \"2s\"")).unwrap();
+        assert_eq!(short.limits.request_timeout, Duration::from_secs(2));
 
         let pin = "a".repeat(64);
         let m = parse(&GOOD.replace(
@@ -650,6 +662,22 @@ ACCOUNT_ID = "1"
         assert!(m.warnings()[0]
             .to_string()
             .contains("no scope of this manifest has a :course_id parameter"));
+        let m = parse(
+            &GOOD
+                .replace(
+                    "url:GET|/api/v1/accounts/:account_id/courses",
+                    "url:GET|/api/v1/groups/:group_id/folders/by_path/*full_path",
+                )
+                .replace(
+                    "masquerade = false",
+                    "[canvas.params]\nfull_path = [\"a\"]\ngroup_id = [\"1\"]",
+                ),
+        )
+        .unwrap();
+        assert_eq!(m.warnings().len(), 1, "{:?}", m.warnings());
+        assert!(m.warnings()[0]
+            .to_string()
+            .ends_with("restricts nothing (*full_path is a glob, which cannot be restricted)"));
     }
 
     #[test]

@@ -215,6 +215,7 @@ impl Runner {
             scopes: job.scopes.clone(),
             masquerade: job.masquerade,
             max_requests: job.limits.max_requests,
+            params: job.params.clone(),
         });
         let api = CanvasApi::new(
             job.name.as_str(),
