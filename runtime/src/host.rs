@@ -16,7 +16,7 @@ use crate::client::{CanvasClient, CanvasResponse, SendError};
 use crate::dry_run;
 use crate::governor::{Governor, Permit, Report};
 use crate::redact;
-use crate::request::{self, GuestRequest, Origin, Policy, Refusal};
+use crate::request::{self, GuestRequest, Origin, ParamLimits, Policy, Refusal};
 use crate::retry;
 use crate::scope::{Method, ScopeSet};
 use crate::token::{Token, TokenSource};
@@ -57,6 +57,8 @@ pub struct Grant {
     pub max_response_bytes: u64,
     /// Writes are checked and recorded, not sent ([`crate::dry_run`]).
     pub dry_run: bool,
+    /// `[canvas.params]`: path parameters restricted to listed values.
+    pub params: ParamLimits,
 }
 
 /// How the host talks to Canvas on a job's behalf.
@@ -232,6 +234,7 @@ impl CanvasApi {
             origin: &grant.origin,
             scopes: &grant.scopes,
             masquerade: grant.masquerade,
+            params: &grant.params,
         };
         let mut entry = AuditEntry {
             at,

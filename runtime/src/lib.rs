@@ -13,6 +13,8 @@
 //!   user writes, strictly validated, with errors naming file, line, column.
 //! - [`scope`], [`request`], [`catalog`]: Canvas scope semantics and the
 //!   refusal rules for guest requests; pure code.
+//! - [`privilege`]: least privilege for admins (which scopes a request
+//!   needs, the fewest a job needs, unused scopes, manifest diffs); pure.
 //! - [`token`], [`redact`]: the secret and keeping it out of everything.
 //! - [`sandbox`], [`host`], [`client`], [`output`], [`run`]: running a job.
 //! - [`governor`], [`retry`], [`dry_run`]: how the host sends for a job:
@@ -46,6 +48,7 @@ pub mod history;
 pub mod host;
 pub mod manifest;
 pub mod output;
+pub mod privilege;
 pub mod redact;
 pub mod request;
 pub mod retry;

@@ -462,15 +462,20 @@ impl Manifest {
                     format!("[canvas.params] {name}: list one or more values, each one path segment, e.g. [\"1\", \"sis_account_id:ARTS\"]"),
                 ));
             }
-            let used = scopes.iter().any(|s| {
-                s.path()
-                    .split(['/', '(', ')'])
-                    .any(|seg| seg.strip_prefix(':') == Some(name.as_str()))
-            });
-            if !used {
+            let named = |glob: bool| {
+                scopes
+                    .iter()
+                    .any(|s| s.vars().iter().any(|v| v.glob == glob && *v.name == *name))
+            };
+            if !named(false) {
+                let glob = if named(true) {
+                    format!(" (*{name} is a glob, which cannot be restricted)")
+                } else {
+                    String::new()
+                };
                 warnings.push(at(
                     span,
-                    format!("[canvas.params] {name}: no scope of this manifest has a :{name} parameter, so it restricts nothing"),
+                    format!("[canvas.params] {name}: no scope of this manifest has a :{name} parameter, so it restricts nothing{glob}"),
                 ));
             }
             params.insert(name, values);
@@ -694,6 +699,22 @@ ACCOUNT_ID = "1"
         assert!(m.warnings()[0]
             .to_string()
             .contains("no scope of this manifest has a :course_id parameter"));
+        let m = parse(
+            &GOOD
+                .replace(
+                    "url:GET|/api/v1/accounts/:account_id/courses",
+                    "url:GET|/api/v1/groups/:group_id/folders/by_path/*full_path",
+                )
+                .replace(
+                    "masquerade = false",
+                    "[canvas.params]\nfull_path = [\"a\"]\ngroup_id = [\"1\"]",
+                ),
+        )
+        .unwrap();
+        assert_eq!(m.warnings().len(), 1, "{:?}", m.warnings());
+        assert!(m.warnings()[0]
+            .to_string()
+            .ends_with("restricts nothing (*full_path is a glob, which cannot be restricted)"));
     }
 
     #[test]

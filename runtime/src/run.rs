@@ -241,6 +241,7 @@ impl Runner {
             request_timeout: job.limits.request_timeout,
             max_response_bytes: job.limits.max_response_bytes,
             dry_run: job.dry_run,
+            params: job.params.clone(),
         });
         let api = CanvasApi::new(
             job.name.as_str(),

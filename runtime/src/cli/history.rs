@@ -7,7 +7,7 @@ use anyhow::{bail, Result};
 use warden::config::Config;
 use warden::history::{report, History};
 
-fn open(config: &Config) -> Result<History> {
+pub(super) fn open(config: &Config) -> Result<History> {
     let Some(state) = &config.state else {
         bail!(
             "{} has no `state`: runs are recorded only when it names a history database",

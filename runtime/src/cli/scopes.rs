@@ -1,22 +1,260 @@
 //! `warden scopes explain|suggest|unused|diff`: least privilege.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
+use warden::config::Config;
+use warden::history::{History, RequestRow, RunRow};
+use warden::manifest::Manifest;
+use warden::privilege::{self, Request, Skip};
+use warden::scope::Method;
 
-pub fn explain(_method: &str, _path: &str) -> Result<ExitCode> {
-    bail!("`warden scopes explain` is being built")
+/// `warden scopes explain <METHOD> <path>`: the Canvas scopes that allow
+/// the request, narrowest first, one a line; exit 1 when none does.
+pub fn explain(method: &str, path: &str) -> Result<ExitCode> {
+    let method: Method = method.to_ascii_uppercase().parse()?;
+    let Some(path) = privilege::request_path(path) else {
+        bail!("{path:?} is not a request path; give one starting with '/', e.g. /api/v1/courses/42/enrollments");
+    };
+    let scopes = privilege::explain(method, path);
+    if scopes.is_empty() {
+        eprintln!("no Canvas scope allows {method} {path}");
+        return Ok(ExitCode::from(1));
+    }
+    for scope in scopes {
+        println!("{scope}");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
-pub fn suggest(_config: Option<&Path>, _job: &str, _runs: usize) -> Result<ExitCode> {
-    bail!("`warden scopes suggest` is being built")
+/// The recent runs of a job and their requests.
+struct Audit {
+    runs: Vec<RunRow>,
+    requests: Vec<RequestRow>,
 }
 
-pub fn unused(_config: Option<&Path>, _job: &str, _runs: usize) -> Result<ExitCode> {
-    bail!("`warden scopes unused` is being built")
+fn audit(config: &Config, job: &str, runs: usize) -> Result<Audit> {
+    if runs == 0 {
+        bail!("--runs must be at least 1");
+    }
+    let history = super::history::open(config)?;
+    let rows = history.runs(Some(job), runs)?;
+    if rows.is_empty() {
+        bail!(
+            "no recorded runs of job {job:?} in {}; run it first (`warden run` or `warden serve`)",
+            history.path().display()
+        );
+    }
+    let requests = requests_of(&history, &rows)?;
+    Ok(Audit {
+        runs: rows,
+        requests,
+    })
 }
 
-pub fn diff(_old: &Path, _new: Option<&Path>) -> Result<ExitCode> {
-    bail!("`warden scopes diff` is being built")
+fn requests_of(history: &History, runs: &[RunRow]) -> Result<Vec<RequestRow>> {
+    let mut all = Vec::new();
+    for run in runs {
+        all.extend(history.requests(&run.run_id)?);
+    }
+    Ok(all)
+}
+
+/// `warden scopes suggest <job> [--runs N]`: the fewest Canvas scopes that
+/// allow every request of the job's recent runs, denied ones included, as
+/// a TOML snippet.
+pub fn suggest(config: Option<&Path>, job: &str, runs: usize) -> Result<ExitCode> {
+    let config = super::load_config(config)?;
+    let audit = audit(&config, job, runs)?;
+    let mut requests: Vec<Request> = Vec::new();
+    let mut denied: Vec<Request> = Vec::new();
+    let mut skipped: BTreeMap<Skip, usize> = BTreeMap::new();
+    for row in &audit.requests {
+        match privilege::audited(&row.method, &row.target, &row.outcome) {
+            Ok((request, was_denied)) => {
+                if was_denied {
+                    denied.push(request.clone());
+                }
+                requests.push(request);
+            }
+            Err(skip) => *skipped.entry(skip).or_default() += 1,
+        }
+    }
+    let suggestion = privilege::suggest(&requests);
+    let manifest = find_manifest(&config, job).ok();
+
+    println!(
+        "# Canvas scopes for job {job:?}: the fewest that allow every request of its last {} run(s)",
+        audit.runs.len()
+    );
+    let mut distinct = requests.clone();
+    distinct.sort();
+    distinct.dedup();
+    println!(
+        "# ({} request(s), {} of them denied; {} distinct).",
+        requests.len(),
+        denied.len(),
+        distinct.len()
+    );
+    for (skip, count) in &skipped {
+        println!("# Skipped {count} request(s): {}.", skip.reason());
+    }
+    if !suggestion.proven_minimal {
+        println!(
+            "# The search for a smaller set ran out of steps; this set may not be the smallest."
+        );
+    }
+    if let Some(m) = &manifest {
+        println!("# Paste into [canvas] of {}:", m.path.display());
+    }
+    println!("scopes = [");
+    for s in &suggestion.scopes {
+        let newly_denied = s.requests.iter().filter(|r| denied.contains(r)).count();
+        let mut notes = Vec::new();
+        if s.write {
+            notes.push("write".to_string());
+        }
+        notes.push(format!("{} request(s)", s.requests.len()));
+        if newly_denied > 0 {
+            notes.push(format!("{newly_denied} denied"));
+        }
+        if let Some(m) = &manifest {
+            if !m.scopes.iter().any(|own| own.as_str() == s.scope) {
+                notes.push("not in the manifest".to_string());
+            }
+        }
+        if let Some((method, path)) = s.requests.first() {
+            notes.push(format!("e.g. {method} {path}"));
+        }
+        println!("    {:?},  # {}", s.scope, notes.join(", "));
+    }
+    println!("]");
+    if !suggestion.uncovered.is_empty() {
+        println!("# No Canvas scope allows these; they stay denied whatever the manifest says:");
+        for (method, path) in &suggestion.uncovered {
+            println!("#   {method} {path}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `warden scopes unused <job> [--runs N]`: the manifest's scopes that no
+/// request of the job's recent runs used.
+pub fn unused(config: Option<&Path>, job: &str, runs: usize) -> Result<ExitCode> {
+    let config = super::load_config(config)?;
+    let manifest = find_manifest(&config, job)?;
+    let audit = audit(&config, job, runs)?;
+    let used = audit.requests.iter().filter_map(|r| r.scope.as_deref());
+    let unused = privilege::unused(&manifest.scopes, used);
+    println!(
+        "# job {job:?} ({}): {} of {} scope(s) unused in its last {} run(s) ({} request(s))",
+        manifest.path.display(),
+        unused.len(),
+        manifest.scopes.len(),
+        audit.runs.len(),
+        audit.requests.len()
+    );
+    for scope in unused {
+        println!("{scope}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The manifest among the config's `jobs` whose job has this name.
+fn find_manifest(config: &Config, job: &str) -> Result<Manifest> {
+    let mut unreadable = Vec::new();
+    for path in config.manifest_paths()? {
+        match Manifest::load(&path) {
+            Ok(m) if m.name.as_str() == job => return Ok(m),
+            Ok(_) => {}
+            Err(e) => unreadable.push(e.to_string()),
+        }
+    }
+    let mut message = format!(
+        "no manifest of {} (`jobs`) names job {job:?}",
+        config.path.display()
+    );
+    if !unreadable.is_empty() {
+        message.push_str(&format!("; these did not load: {}", unreadable.join("; ")));
+    }
+    bail!(message)
+}
+
+/// `warden scopes diff <old.toml> [new.toml]`: what the change grants or
+/// takes away. With one file, the old version is the file in git's HEAD.
+pub fn diff(old: &Path, new: Option<&Path>) -> Result<ExitCode> {
+    let (old_manifest, new_manifest, old_name) = match new {
+        Some(new) => (
+            Manifest::load(old)?,
+            Manifest::load(new)?,
+            old.display().to_string(),
+        ),
+        None => {
+            let text = git_head_version(old)?;
+            let before = Manifest::parse(old, &text)
+                .map_err(|e| anyhow::anyhow!("the HEAD version of {}: {e}", old.display()))?;
+            (
+                before,
+                Manifest::load(old)?,
+                format!("HEAD:{}", old.display()),
+            )
+        }
+    };
+    let new_name = new.unwrap_or(old).display().to_string();
+    let diff = privilege::diff(&old_manifest, &new_manifest);
+    println!("# {old_name} -> {new_name}");
+    if diff.is_empty() {
+        println!("# no change to what the job may do");
+        return Ok(ExitCode::SUCCESS);
+    }
+    for change in &diff.changes {
+        println!("{change}");
+    }
+    let (grants, removes) = diff.counts();
+    println!(
+        "# {grants} grant(s) added, {removes} taken away, {} other change(s)",
+        diff.changes.len() - grants - removes
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The text of `path` in git's HEAD, read with `git show` in its folder.
+fn git_head_version(path: &Path) -> Result<String> {
+    let Some(name) = path.file_name() else {
+        bail!("{} is not a file", path.display());
+    };
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let spec = format!("HEAD:./{}", name.to_string_lossy());
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(&folder)
+        .args(["show", &spec])
+        .output()
+        .with_context(|| {
+            format!(
+                "cannot run git to read the HEAD version of {}; give the old version as a file: warden scopes diff <old.toml> <new.toml>",
+                path.display()
+            )
+        })?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let first = stderr.lines().next().unwrap_or("").trim();
+        if stderr.contains("not a git repository") {
+            bail!(
+                "{} is not in a git repository; give the old version as a file: warden scopes diff <old.toml> <new.toml>",
+                path.display()
+            );
+        }
+        bail!(
+            "cannot read the HEAD version of {} with git ({first}); give the old version as a file: warden scopes diff <old.toml> <new.toml>",
+            path.display()
+        );
+    }
+    String::from_utf8(out.stdout)
+        .with_context(|| format!("the HEAD version of {} is not UTF-8", path.display()))
 }

@@ -17,10 +17,12 @@
 //! The checks live in one submodule per concern: `origin` (the configured
 //! origin and absolute URLs), `path` (the bytes of the raw path and query
 //! string), `params` (forbidden parameters and the guest's query pairs),
-//! `headers` and `body`. This module ties them together in [`check`] and
+//! `headers`, `body` and `grant` (the scope check, narrowed by
+//! `[canvas.params]`). This module ties them together in [`check`] and
 //! makes sure the URL parser sends exactly the approved bytes.
 
 mod body;
+mod grant;
 mod headers;
 mod origin;
 mod params;
@@ -30,6 +32,7 @@ mod test_support;
 #[cfg(test)]
 mod tests;
 
+pub use grant::ParamLimits;
 pub use origin::{Origin, OriginError};
 
 use crate::scope::{Method, ScopeSet};
@@ -72,12 +75,15 @@ pub struct Policy<'a> {
     pub scopes: &'a ScopeSet,
     /// The manifest allows `as_user_id` (`masquerade = true` in `[canvas]`).
     pub masquerade: bool,
+    /// `[canvas.params]`: path parameters restricted to listed values.
+    pub params: &'a ParamLimits,
 }
 
 /// Why a request was not sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
-    /// No scope of the manifest allows the request.
+    /// No scope of the manifest allows the request (or `[canvas.params]`
+    /// narrows out every scope that does).
     #[error("denied: {0}")]
     Denied(String),
     /// The request is malformed or forbidden.
@@ -146,16 +152,7 @@ pub fn check(policy: &Policy<'_>, req: GuestRequest) -> Result<Approved, Refusal
     }
     let url = exact_url(policy.origin, &path_and_query)?;
 
-    let Some(scope) = policy.scopes.find(method, raw_path) else {
-        let head = if method == Method::Head {
-            " (HEAD requests are checked against GET scopes)"
-        } else {
-            ""
-        };
-        return Err(Refusal::Denied(format!(
-            "no scope of the manifest allows {method} {raw_path}{head}"
-        )));
-    };
+    let scope = grant::granting_scope(policy.scopes, policy.params, method, raw_path)?;
 
     Ok(Approved {
         method,

@@ -350,10 +350,12 @@ mod tests {
     fn loopback_origin_builds_exact_urls() {
         let origin = Origin::parse("http://127.0.0.1:8080/").unwrap();
         let scopes = scope_set(SCOPES);
+        let params = crate::request::ParamLimits::new();
         let policy = Policy {
             origin: &origin,
             scopes: &scopes,
             masquerade: false,
+            params: &params,
         };
         let a = approved(check(
             &policy,

@@ -2,7 +2,7 @@
 //! shorthands for building guest requests and checking the outcome of
 //! [`check`].
 
-use super::{check, Approved, GuestRequest, Origin, Policy, Refusal};
+use super::{check, Approved, GuestRequest, Origin, ParamLimits, Policy, Refusal};
 use crate::scope::{Method, Scope, ScopeSet};
 use std::fmt;
 
@@ -28,6 +28,15 @@ pub(super) fn run_with(
     masquerade: bool,
     req: GuestRequest,
 ) -> Result<Approved, Refusal> {
+    run_with_params(scopes, masquerade, &ParamLimits::new(), req)
+}
+
+pub(super) fn run_with_params(
+    scopes: &[&str],
+    masquerade: bool,
+    params: &ParamLimits,
+    req: GuestRequest,
+) -> Result<Approved, Refusal> {
     let origin = Origin::parse(ORIGIN).unwrap();
     let scopes = scope_set(scopes);
     check(
@@ -35,6 +44,7 @@ pub(super) fn run_with(
             origin: &origin,
             scopes: &scopes,
             masquerade,
+            params,
         },
         req,
     )

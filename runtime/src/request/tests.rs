@@ -91,6 +91,41 @@ fn denied_vs_invalid() {
 }
 
 #[test]
+fn canvas_params_narrow_the_scopes() {
+    let params: ParamLimits = [(
+        "course_id".to_string(),
+        vec!["1".to_string(), "sis_course_id:A1".to_string()],
+    )]
+    .into_iter()
+    .collect();
+    let run = |req| run_with_params(SCOPES, false, &params, req);
+    let a = approved(run(get("/api/v1/courses/1/users?per_page=50")));
+    assert_eq!(a.scope, "url:GET|/api/v1/courses/:course_id/users");
+    assert_eq!(
+        a.url.as_str(),
+        "https://school.instructure.com/api/v1/courses/1/users?per_page=50"
+    );
+    approved(run(get("/api/v1/courses/sis_course_id:A1")));
+    approved(run(request(Method::Head, "/api/v1/courses/1")));
+    assert_eq!(
+        run(get("/api/v1/courses/2/users")).unwrap_err(),
+        Refusal::Denied(
+            "url:GET|/api/v1/courses/:course_id/users allows GET /api/v1/courses/2/users, but its parameter course_id = \"2\" is not in [canvas.params] course_id (\"1\", \"sis_course_id:A1\")"
+                .into()
+        )
+    );
+    assert!(matches!(
+        run(request(Method::Delete, "/api/v1/courses/self")),
+        Err(Refusal::Denied(m)) if m.contains("course_id = \"self\"")
+    ));
+    // Globs are not restricted; a scope without the parameter is not narrowed.
+    approved(run(get("/api/v1/courses/1/folders/by_path/a/b")));
+    approved(run(get("/api/v1/users/9/custom_data/x")));
+    // Validation still comes first.
+    assert_invalid(run(get("/api/v1/courses/2/users/")), "ends with '/'");
+}
+
+#[test]
 fn sizes_are_limited() {
     let base = "/api/v1/courses/1/users";
     let long = format!("{base}?a={}", "x".repeat(MAX_PATH_AND_QUERY_BYTES));
