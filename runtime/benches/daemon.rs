@@ -29,6 +29,8 @@
 //! interval (`WARDEN_BENCH_RELOAD_INTERVAL=1h`) takes the daemon's periodic
 //! check of the manifest files out of the `scale` numbers.
 
+mod common;
+
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -95,7 +97,7 @@ fn main() -> std::process::ExitCode {
         }
     };
     println!("warden daemon benchmark");
-    println!("  {}", machine_line());
+    println!("  {}", common::machine_line());
     println!("  guest: {STAMP}");
     let result = runtime.block_on(async move {
         for part in &parts {
@@ -879,37 +881,11 @@ fn env_usize(name: &str, default: usize) -> Result<usize> {
     }
 }
 
-fn load() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".into())
-}
-
 fn header(title: &str) {
     println!("\n== {title}");
-    println!("  load average before: {}", load());
+    println!("  load average before: {}", common::load_average());
 }
 
 fn footer() {
-    println!("  load average after: {}", load());
-}
-
-fn machine_line() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find_map(|l| l.strip_prefix("model name"))
-                .map(|m| m.trim_start_matches([' ', '\t', ':']).to_string())
-        })
-        .unwrap_or_else(|| "?".into());
-    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!(
-        "{cpus} CPU(s), {cpu}; profile {}",
-        if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "optimized (bench/release)"
-        }
-    )
+    println!("  load average after: {}", common::load_average());
 }

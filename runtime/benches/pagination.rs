@@ -8,6 +8,8 @@
 //!
 //! `cargo bench -p warden --bench pagination` (`WARDEN_BENCH_ROUNDS`, default 7).
 
+mod common;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -75,10 +77,9 @@ async fn bench(rounds: usize) {
         .expect("reqwest");
 
     println!("warden pagination benchmark");
-    println!(
-        "  {} CPU(s); {COURSES} courses, 100 a page; {rounds} rounds, each: Warden then native",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
-    );
+    println!("  {}", common::machine_line());
+    println!("  load average before: {}", common::load_average());
+    println!("  {COURSES} courses, 100 a page; {rounds} rounds, each: Warden then native");
     // One of each to warm up connections and caches.
     warden_once(&runner, &manifest, &component).await;
     native_once(&native, &base).await;
@@ -106,6 +107,7 @@ async fn bench(rounds: usize) {
         "  ratio Warden / native: {ratio:.3}  (target ≤ 1.15 → {})",
         if ratio <= 1.15 { "MET" } else { "MISSED" }
     );
+    println!("  load average after: {}", common::load_average());
     canvas.shutdown().await;
 }
 

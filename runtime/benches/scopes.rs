@@ -6,6 +6,8 @@
 //! report; see BENCHMARKS.md). `WARDEN_BENCH_PASSES` (default 20) sets how
 //! many times the timed passes go over every path.
 
+mod common;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -53,7 +55,8 @@ fn main() {
     }
 
     println!("warden scope-check benchmark");
-    println!("  {}", machine_line());
+    println!("  {}", common::machine_line());
+    println!("  load average before: {}", common::load_average());
     println!(
         "  {} scopes compiled into one set in {:.2} ms",
         set.len(),
@@ -111,6 +114,7 @@ fn main() {
         loop_hits.as_secs_f64() / mean_hits.as_secs_f64(),
         loop_misses.as_secs_f64() / mean_misses.as_secs_f64()
     );
+    println!("  load average after: {}", common::load_average());
 }
 
 /// Every form of every scope, with each id value, with and without `.json`.
@@ -222,24 +226,4 @@ fn row(name: &str, sorted: &[Duration], mean: Duration) {
         ns(sorted.last().copied().unwrap_or_default()),
         ns(mean)
     );
-}
-
-fn machine_line() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find_map(|l| l.strip_prefix("model name"))
-                .map(|m| m.trim_start_matches([' ', '\t', ':']).to_string())
-        })
-        .unwrap_or_else(|| "?".into());
-    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!(
-        "{cpus} CPU(s), {cpu}; profile {}",
-        if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "optimized (bench/release)"
-        }
-    )
 }

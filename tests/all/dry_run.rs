@@ -33,13 +33,7 @@ async fn a_dry_run_of_a_writing_job_sends_no_write() {
     assert!(to_change > 0, "the seed must give the job something to do");
 
     let ran = run(&canvas.base_url(), &m).await;
-    assert_eq!(
-        ran.report.status,
-        RunStatus::Succeeded,
-        "{}\n{}",
-        ran.stdout,
-        ran.stderr
-    );
+    ran.assert_succeeded();
     // The stand-in's record proves it: only reads arrived.
     let seen = canvas.requests();
     assert!(seen.iter().all(|r| r.method == "GET"), "{seen:?}");

@@ -71,13 +71,7 @@ async fn set_default_view_writes_then_finds_nothing_to_do() {
         .collect();
 
     let ran = run(&canvas.base_url(), &m).await;
-    assert_eq!(
-        ran.report.status,
-        RunStatus::Succeeded,
-        "{}\n{}",
-        ran.stdout,
-        ran.stderr
-    );
+    ran.assert_succeeded();
     for id in &ids {
         assert_eq!(canvas.course(*id).unwrap().default_view, wanted);
     }

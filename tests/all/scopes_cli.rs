@@ -227,7 +227,7 @@ const EXPECTED_CHANGES: &str = "+ url:PUT|/api/v1/courses/:id (write)\n\
 #[test]
 fn diff_lists_what_a_change_grants_and_removes() {
     let dir = TempDir::new("warden-scopes-diff");
-    let old = write(&dir.join("old.toml"), &manifest_text("report", OLD_CANVAS));
+    write(&dir.join("old.toml"), &manifest_text("report", OLD_CANVAS));
     let new = write(&dir.join("new.toml"), &manifest_text("report", NEW_CANVAS));
     let (code, stdout, stderr) = warden(&dir, &["scopes", "diff", "old.toml", "new.toml"]);
     assert_eq!(code, Some(0), "{stderr}");
@@ -247,7 +247,6 @@ fn diff_lists_what_a_change_grants_and_removes() {
     let (code, _, stderr) = warden(&dir, &["scopes", "diff", "old.toml", "new.toml"]);
     assert_eq!(code, Some(2));
     assert!(stderr.contains("new.toml"), "{stderr}");
-    let _ = old;
 }
 
 #[test]

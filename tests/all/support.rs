@@ -14,7 +14,7 @@ use warden::governor::{Governor, GovernorSettings};
 use warden::host::CallPolicy;
 use warden::manifest::Manifest;
 use warden::request::Origin;
-use warden::run::{RunOptions, RunReport, Runner};
+use warden::run::{RunOptions, RunReport, RunStatus, Runner};
 use warden::sandbox::{JobComponent, Sandbox};
 use warden::standin::{Seed, StandIn};
 use warden::token::{Token, TokenSource};
@@ -107,6 +107,33 @@ pub struct Ran {
     pub report: RunReport,
     pub stdout: String,
     pub stderr: String,
+}
+
+impl Ran {
+    /// Fails the test, showing the job's output, unless the run succeeded.
+    #[track_caller]
+    pub fn assert_succeeded(&self) {
+        assert_eq!(
+            self.report.status,
+            RunStatus::Succeeded,
+            "{}\n{}",
+            self.stdout,
+            self.stderr
+        );
+    }
+
+    /// How many attempts each audited request took, in order.
+    pub fn attempts(&self) -> Vec<u32> {
+        self.report.audit.iter().map(|e| e.attempts).collect()
+    }
+}
+
+/// The HTTP status of each result a `scripted` guest printed (0 for an error).
+pub fn statuses(results: &[serde_json::Value]) -> Vec<u64> {
+    results
+        .iter()
+        .map(|r| r["ok"]["status"].as_u64().unwrap_or(0))
+        .collect()
 }
 
 pub fn fast_retries() -> CallPolicy {

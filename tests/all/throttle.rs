@@ -15,7 +15,7 @@ use warden::host::Outcome;
 use warden::run::{RunStatus, Runner};
 use warden::standin::{Override, StandIn, Throttle, ThrottleStatus};
 
-use crate::support::{fast_retries, kind, manifest, run_with, runner, script, standin};
+use crate::support::{fast_retries, kind, manifest, run_with, runner, script, standin, statuses};
 
 const COURSE: &str = "url:GET|/api/v1/courses/:id";
 const PUT_COURSE: &str = "url:PUT|/api/v1/courses/:id";
@@ -212,13 +212,8 @@ async fn rate_limit_answers_of_both_kinds_are_retried_then_succeed() {
         ]),
     )
     .await;
-    let statuses: Vec<u64> = results
-        .iter()
-        .map(|r| r["ok"]["status"].as_u64().unwrap_or(0))
-        .collect();
-    assert_eq!(statuses, [200, 200, 403, 200], "{results:?}");
-    let attempts: Vec<u32> = ran.report.audit.iter().map(|e| e.attempts).collect();
-    assert_eq!(attempts, [3, 4, 1, 2]);
+    assert_eq!(statuses(&results), [200, 200, 403, 200], "{results:?}");
+    assert_eq!(ran.attempts(), [3, 4, 1, 2]);
     assert_eq!(canvas.requests().len(), 10);
     assert_eq!(ran.report.stats.sent, 10);
     assert_eq!(ran.report.audit[1].outcome, Outcome::Status(200));
@@ -289,16 +284,11 @@ async fn server_errors_are_retried_for_get_and_put_never_for_post() {
         ]),
     )
     .await;
-    let statuses: Vec<u64> = results
-        .iter()
-        .map(|r| r["ok"]["status"].as_u64().unwrap_or(0))
-        .collect();
     // The POST's 500 goes to the job as it is; the GET succeeds on its
     // retry; the GET that keeps failing gives its last answer after 1 + 2
     // attempts; the PUT succeeds on its retry.
-    assert_eq!(statuses, [500, 200, 503, 200], "{results:?}");
-    let attempts: Vec<u32> = ran.report.audit.iter().map(|e| e.attempts).collect();
-    assert_eq!(attempts, [1, 2, 3, 2]);
+    assert_eq!(statuses(&results), [500, 200, 503, 200], "{results:?}");
+    assert_eq!(ran.attempts(), [1, 2, 3, 2]);
     let methods: Vec<String> = canvas.requests().into_iter().map(|r| r.method).collect();
     assert_eq!(
         methods.iter().filter(|m| *m == "POST").count(),
