@@ -62,6 +62,18 @@ fn explain_names_the_scopes_that_allow_a_request() {
     assert_eq!(stdout, "");
     assert_eq!(stderr, "no Canvas scope allows POST /api/v1/foo\n");
 
+    // What the host refuses whatever the scopes is not explained as allowed.
+    let (code, stdout, stderr) = warden(
+        &dir,
+        &["scopes", "explain", "GET", "/api/v1/courses/1/files/a/../b"],
+    );
+    assert_eq!(code, Some(1));
+    assert_eq!(stdout, "");
+    assert!(
+        stderr.starts_with("Warden refuses GET /api/v1/courses/1/files/a/../b before any scope check: invalid request:"),
+        "{stderr}"
+    );
+
     let (code, _, stderr) = warden(&dir, &["scopes", "explain", "TRACE", "/api/v1/foo"]);
     assert_eq!(code, Some(2));
     assert!(stderr.contains("unknown HTTP method \"TRACE\""), "{stderr}");

@@ -18,6 +18,10 @@ pub fn explain(method: &str, path: &str) -> Result<ExitCode> {
     let Some(path) = privilege::request_path(path) else {
         bail!("{path:?} is not a request path; give one starting with '/', e.g. /api/v1/courses/42/enrollments");
     };
+    if let Err(refusal) = warden::request::check_path(path) {
+        eprintln!("Warden refuses {method} {path} before any scope check: {refusal}");
+        return Ok(ExitCode::from(1));
+    }
     let scopes = privilege::explain(method, path);
     if scopes.is_empty() {
         eprintln!("no Canvas scope allows {method} {path}");

@@ -33,6 +33,15 @@ mod test_support;
 mod tests;
 
 pub use grant::ParamLimits;
+
+/// Checks a raw request path (no query) the way the host does before any
+/// scope check: dot segments, encoded slashes, empty segments, control
+/// characters and the like are refused. For tools such as `warden scopes
+/// explain`, which must not call a path a scope allows that Warden would
+/// refuse anyway.
+pub fn check_path(raw: &str) -> Result<(), Refusal> {
+    path::check_raw_path(raw)
+}
 pub use origin::{Origin, OriginError};
 
 use crate::scope::{Method, ScopeSet};
