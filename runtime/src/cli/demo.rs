@@ -101,6 +101,11 @@ pub async fn demo(options: DemoOptions) -> Result<ExitCode> {
             "  cargo run --release -p warden -- logs {} --config {shown}",
             last.run_id
         );
+        println!("The fewest Canvas scopes that job needs, from what its runs asked for:");
+        println!(
+            "  cargo run --release -p warden -- scopes suggest {} --config {shown}",
+            last.job
+        );
     }
     let requests = standin.requests();
     let expected = format!("Bearer {}", token.expose());
