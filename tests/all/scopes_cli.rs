@@ -150,9 +150,9 @@ async fn suggest_and_unused_read_the_recorded_runs() {
     has("# Canvas scopes for job \"reporter\": the fewest that allow every request of its last 2 run(s)\n");
     has("# (10 request(s), 6 of them denied; 5 distinct).\n");
     has("# Skipped 2 request(s): refused as invalid");
-    has("    \"url:GET|/api/v1/accounts/:account_id/courses\",  # 2 request(s), e.g. GET /api/v1/accounts/1/courses\n");
-    has("    \"url:GET|/api/v1/courses/:id\",  # 1 request(s), 1 denied, not in the manifest, e.g. GET /api/v1/courses/5\n");
-    has("    \"url:PUT|/api/v1/courses/:id\",  # write, 1 request(s), 1 denied, not in the manifest, e.g. PUT /api/v1/courses/5\n");
+    has("    \"url:GET|/api/v1/accounts/:account_id/courses\",  # 2 distinct request(s), e.g. GET /api/v1/accounts/1/courses\n");
+    has("    \"url:GET|/api/v1/courses/:id\",  # 1 distinct request(s), 1 denied, not in the manifest, e.g. GET /api/v1/courses/5\n");
+    has("    \"url:PUT|/api/v1/courses/:id\",  # write, 1 distinct request(s), 1 denied, not in the manifest, e.g. PUT /api/v1/courses/5\n");
     has("# No Canvas scope allows these; they stay denied whatever the manifest says:\n#   POST /api/v1/nowhere\n");
     // The snippet is TOML, ready to paste.
     let start = stdout.find("scopes = [").unwrap();

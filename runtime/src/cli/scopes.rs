@@ -120,7 +120,7 @@ pub fn suggest(config: Option<&Path>, job: &str, runs: usize) -> Result<ExitCode
         if s.write {
             notes.push("write".to_string());
         }
-        notes.push(format!("{} request(s)", s.requests.len()));
+        notes.push(format!("{} distinct request(s)", s.requests.len()));
         if newly_denied > 0 {
             notes.push(format!("{newly_denied} denied"));
         }
