@@ -18,21 +18,12 @@
 
 use crate::client::CanvasResponse;
 use crate::request::Approved;
-use crate::scope::Method;
 
 /// The header that marks a synthetic dry-run response.
 pub const HEADER: &str = "x-warden-dry-run";
 
 /// The environment variable a job sees in a dry run (set to `1`).
 pub const ENV: &str = "WARDEN_DRY_RUN";
-
-/// Methods a dry run does not send.
-pub fn is_write(method: Method) -> bool {
-    matches!(
-        method,
-        Method::Post | Method::Put | Method::Patch | Method::Delete
-    )
-}
 
 /// The answer a job gets instead of Canvas's to a write in a dry run.
 pub fn response(approved: &Approved) -> CanvasResponse {
@@ -59,10 +50,11 @@ pub fn response(approved: &Approved) -> CanvasResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scope::Method;
 
     #[test]
     fn writes_are_the_four_changing_methods() {
-        let writes: Vec<Method> = Method::ALL.into_iter().filter(|m| is_write(*m)).collect();
+        let writes: Vec<Method> = Method::ALL.into_iter().filter(|m| m.is_write()).collect();
         assert_eq!(
             writes,
             [Method::Post, Method::Put, Method::Patch, Method::Delete]

@@ -155,8 +155,6 @@ pub struct CanvasApi {
     policy: CallPolicy,
     governor: Governor,
     stats: CallStats,
-    /// HTTP requests sent for the request being handled.
-    attempts: u32,
     audit: Vec<AuditEntry>,
     audit_dropped: u64,
     sink: Option<AuditSink>,
@@ -178,7 +176,6 @@ impl CanvasApi {
             policy,
             governor: Governor::disabled(),
             stats: CallStats::default(),
-            attempts: 0,
             audit: Vec::new(),
             audit_dropped: 0,
             sink: None,
@@ -206,11 +203,12 @@ impl CanvasApi {
         (std::mem::take(&mut self.audit), self.audit_dropped)
     }
 
+    /// Hands `entry` to the sink, or keeps it for the run's report when
+    /// there is none.
     fn record(&mut self, entry: AuditEntry) {
         if let Some(sink) = &self.sink {
             sink(&entry);
-        }
-        if self.audit.len() < AUDIT_LIMIT {
+        } else if self.audit.len() < AUDIT_LIMIT {
             self.audit.push(entry);
         } else {
             self.audit_dropped += 1;
@@ -268,15 +266,15 @@ impl CanvasApi {
         entry.target = approved.path_and_query.clone();
         entry.scope = Some(approved.scope.clone());
 
-        self.attempts = 0;
-        let dry = grant.dry_run && dry_run::is_write(method);
+        let sent_before = self.stats.sent;
+        let dry = grant.dry_run && method.is_write();
         let result = if dry {
             self.pretend(&approved)
         } else {
             self.send(&approved).await
         };
         entry.duration = started.elapsed();
-        entry.attempts = self.attempts;
+        entry.attempts = self.attempts_since(sent_before);
         entry.outcome = match &result {
             Ok(_) if dry => Outcome::DryRun,
             Ok(r) => Outcome::Status(r.status),
@@ -286,23 +284,25 @@ impl CanvasApi {
             Err(ApiError::Denied(m)) => Outcome::Denied(m.clone()),
             Err(ApiError::Invalid(m)) => Outcome::Invalid(m.clone()),
         };
-        let retried = match entry.attempts {
-            0 | 1 => String::new(),
-            n => format!(" after {n} attempts"),
-        };
         match &result {
             Ok(_) if dry => {
                 tracing::info!(job = %self.job, "{method} {}: dry run, not sent", entry.target)
             }
             Ok(r) => {
-                tracing::info!(job = %self.job, "{method} {} -> {}{retried} in {} ms", entry.target, r.status, entry.duration.as_millis())
+                tracing::info!(job = %self.job, "{method} {} -> {}{} in {} ms", entry.target, r.status, attempts_note(entry.attempts), entry.duration.as_millis())
             }
+            // The message says how many attempts it took, where it matters.
             Err(e) => {
-                tracing::warn!(job = %self.job, "{method} {}: {}{retried}", entry.target, error_text(e))
+                tracing::warn!(job = %self.job, "{method} {}: {}", entry.target, error_text(e))
             }
         }
         self.record(entry);
         result
+    }
+
+    /// HTTP requests sent since the count was `sent_before`.
+    fn attempts_since(&self, sent_before: u64) -> u32 {
+        u32::try_from(self.stats.sent - sent_before).unwrap_or(u32::MAX)
     }
 
     /// Requests this run may still send (dry-run writes count too).
@@ -348,37 +348,37 @@ impl CanvasApi {
             .token
             .read()
             .map_err(|e| ApiError::Unavailable(format!("the worker token cannot be read: {e}")))?;
-        let permit = self.governor.clone().admit().await;
+        let permit = self.governor.admit().await;
         self.stats.held += permit.waited();
         let timeout = self.grant.request_timeout;
-        let outcome = tokio::time::timeout(timeout, self.exchange(approved, &token, permit)).await;
-        match outcome {
+        let sent_before = self.stats.sent;
+        let exchange = self.exchange(approved, &token, permit, Instant::now() + timeout);
+        match tokio::time::timeout(timeout, exchange).await {
             Ok(result) => result,
             Err(_elapsed) => Err(ApiError::Unavailable(format!(
                 "Canvas did not answer {} {} within {} ([limits] request_timeout){}",
                 approved.method,
                 printable(&approved.path_and_query),
                 DurationSpec::from_duration(timeout),
-                match self.attempts {
-                    0 | 1 => String::new(),
-                    n => format!("; {n} attempts"),
-                }
+                attempts_note(self.attempts_since(sent_before)),
             ))),
         }
     }
 
     /// The attempts of one request: the first with `permit`, each retry
-    /// after a backoff and the governor's leave.
+    /// after a backoff and the governor's leave. A retry whose wait would
+    /// end past `deadline` is not made: the job gets the last answer.
     async fn exchange(
         &mut self,
         approved: &request::Approved,
         token: &Token,
         mut permit: Permit,
+        deadline: Instant,
     ) -> Result<HttpResponse, ApiError> {
+        let sent_before = self.stats.sent;
         let (mut throttled, mut errors) = (0u32, 0u32);
         loop {
             self.stats.sent += 1;
-            self.attempts += 1;
             let left = self
                 .grant
                 .max_response_bytes
@@ -386,10 +386,12 @@ impl CanvasApi {
             let guard = self.policy.max_response_bytes as u64;
             let cap = usize::try_from(left.min(guard)).unwrap_or(usize::MAX);
             let result = self.client.send(approved, token, cap).await;
+            let failure = retry::classify(&result);
+            let is_throttled = failure == Some(retry::Failure::Throttled);
             match &result {
                 Ok(r) => {
                     self.stats.received += r.body.len() as u64;
-                    permit.finish(Report::from_headers(&r.headers, retry::is_throttled(r)));
+                    permit.finish(Report::from_headers(&r.headers, is_throttled));
                 }
                 Err(e) => {
                     if let SendError::TooLarge { limit } = e {
@@ -399,38 +401,48 @@ impl CanvasApi {
                 }
             }
 
-            let failure = retry::classify(&result);
-            let (count, allowed, base) = match failure {
-                None => return self.answer(approved, token, result, throttled, left < guard),
-                Some(f) if !retry::may_retry(approved.method, f) => {
-                    return self.answer(approved, token, result, throttled, left < guard)
+            let wait = match failure {
+                Some(f) if retry::may_retry(approved.method, f) => {
+                    let (count, allowed, base) = if is_throttled {
+                        (
+                            &mut throttled,
+                            self.policy.throttle_retries,
+                            self.policy.throttle_backoff,
+                        )
+                    } else {
+                        (
+                            &mut errors,
+                            self.policy.error_retries,
+                            self.policy.error_backoff,
+                        )
+                    };
+                    let retry = *count < allowed && !self.budget_spent();
+                    retry.then(|| {
+                        *count += 1;
+                        let backoff = retry::backoff(base, *count, fastrand::f64());
+                        let after = result
+                            .as_ref()
+                            .ok()
+                            .and_then(|r| retry::retry_after(&r.headers));
+                        backoff.max(after.unwrap_or_default())
+                    })
                 }
-                Some(retry::Failure::Throttled) => (
-                    &mut throttled,
-                    self.policy.throttle_retries,
-                    self.policy.throttle_backoff,
-                ),
-                Some(_) => (
-                    &mut errors,
-                    self.policy.error_retries,
-                    self.policy.error_backoff,
-                ),
+                _ => None,
             };
-            if *count >= allowed || self.budget_spent() {
-                return self.answer(approved, token, result, throttled, left < guard);
-            }
-            *count += 1;
-            let mut wait = retry::backoff(base, *count, fastrand::f64());
-            if let Ok(r) = &result {
-                if let Some(after) = retry::retry_after(&r.headers) {
-                    wait = wait.max(after);
-                }
-            }
-            let why = match (&result, failure) {
-                (Ok(r), Some(retry::Failure::Throttled)) => {
-                    format!("Canvas is throttling ({})", r.status)
-                }
-                (Ok(r), _) => format!("Canvas answered {}", r.status),
+            let Some(wait) = wait.filter(|w| Instant::now() + *w < deadline) else {
+                let attempts = self.attempts_since(sent_before);
+                return self.answer(
+                    approved,
+                    token,
+                    result,
+                    is_throttled,
+                    attempts,
+                    left < guard,
+                );
+            };
+            let why = match (&result, is_throttled) {
+                (Ok(r), true) => format!("Canvas is throttling ({})", r.status),
+                (Ok(r), false) => format!("Canvas answered {}", r.status),
                 (Err(e), _) => redact::text(token, &e.to_string()),
             };
             tracing::info!(
@@ -441,25 +453,27 @@ impl CanvasApi {
                 wait.as_millis()
             );
             tokio::time::sleep(wait).await;
-            permit = self.governor.clone().admit().await;
+            permit = self.governor.admit().await;
             self.stats.held += permit.waited();
         }
     }
 
-    /// What the job gets for the last attempt of a request.
+    /// What the job gets for the last attempt of a request, the
+    /// `attempts`-th.
     fn answer(
         &self,
         approved: &request::Approved,
         token: &Token,
         result: Result<CanvasResponse, SendError>,
-        throttled: u32,
+        throttled: bool,
+        attempts: u32,
         limited_by_budget: bool,
     ) -> Result<HttpResponse, ApiError> {
         match result {
-            Ok(r) if retry::is_throttled(&r) => Err(ApiError::Throttled(format!(
-                "Canvas answered {} (rate limited) {} times in a row",
+            Ok(r) if throttled => Err(ApiError::Throttled(format!(
+                "Canvas answered {} (rate limited){}",
                 r.status,
-                throttled + 1
+                attempts_note(attempts)
             ))),
             Ok(r) => Ok(redacted(token, r)),
             Err(SendError::TooLarge { .. }) if limited_by_budget => {
@@ -470,17 +484,21 @@ impl CanvasApi {
                     ByteSize::bytes(self.grant.max_response_bytes)
                 )))
             }
-            Err(e) => {
-                let attempts = match self.attempts {
-                    0 | 1 => String::new(),
-                    n => format!(" ({n} attempts)"),
-                };
-                Err(ApiError::Unavailable(format!(
-                    "{}{attempts}",
-                    redact::text(token, &e.to_string())
-                )))
-            }
+            Err(e) => Err(ApiError::Unavailable(format!(
+                "{}{}",
+                redact::text(token, &e.to_string()),
+                attempts_note(attempts)
+            ))),
         }
+    }
+}
+
+/// `" after N attempts"` for a request sent more than once, else nothing:
+/// for messages, logs and the history's outcome column.
+pub(crate) fn attempts_note(attempts: u32) -> String {
+    match attempts {
+        0 | 1 => String::new(),
+        n => format!(" after {n} attempts"),
     }
 }
 

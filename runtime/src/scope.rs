@@ -57,6 +57,16 @@ pub enum Method {
 }
 
 impl Method {
+    /// Whether a request with this method changes something in Canvas
+    /// (POST, PUT, PATCH, DELETE): what a dry run does not send and what
+    /// `warden scopes` marks as a write.
+    pub fn is_write(self) -> bool {
+        matches!(
+            self,
+            Method::Post | Method::Put | Method::Patch | Method::Delete
+        )
+    }
+
     /// Every method, in declaration order.
     pub const ALL: [Method; 7] = [
         Method::Get,
@@ -452,10 +462,9 @@ impl Scope {
         &self.vars
     }
 
-    /// Whether the scope lets a job change something: any method but GET
-    /// and OPTIONS.
+    /// Whether the scope lets a job change something ([`Method::is_write`]).
     pub fn is_write(&self) -> bool {
-        !matches!(self.method, Method::Get | Method::Options)
+        self.method.is_write()
     }
 
     /// Concrete paths this scope allows, one for each of its forms (each

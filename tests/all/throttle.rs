@@ -409,6 +409,39 @@ async fn a_request_that_gets_no_answer_times_out() {
     assert_eq!(ran.report.status, RunStatus::Succeeded);
 }
 
+/// A retry whose wait (here Canvas's `Retry-After`) would end past
+/// `request_timeout` is not waited for: the job gets Canvas's last answer
+/// at once, not `unavailable` for an answer that did come.
+#[tokio::test]
+async fn a_retry_past_the_request_timeout_is_not_waited_for() {
+    let canvas = standin().await;
+    canvas.add_override(
+        Override::new("GET", "/api/v1/courses/1", 429, "").header("retry-after", "30"),
+    );
+    canvas.add_override(
+        Override::new("GET", "/api/v1/courses/2", 503, "").header("retry-after", "30"),
+    );
+    let started = Instant::now();
+    let (results, ran) = script(
+        &canvas.base_url(),
+        &[COURSE],
+        "[limits]\nrequest_timeout = \"2s\"\n",
+        json!([
+            {"method": "GET", "path": "/api/v1/courses/1"},
+            {"method": "GET", "path": "/api/v1/courses/2"},
+        ]),
+    )
+    .await;
+    let took = started.elapsed();
+    assert_eq!(kind(&results[0]), "throttled", "{results:?}");
+    let message = results[0]["err"]["message"].as_str().unwrap();
+    assert_eq!(message, "Canvas answered 429 (rate limited)");
+    assert_eq!(statuses(&results), [0, 503], "{results:?}");
+    assert_eq!(ran.attempts(), [1, 1]);
+    assert_eq!(canvas.requests().len(), 2);
+    assert!(took < Duration::from_secs(2), "{took:?}");
+}
+
 #[tokio::test]
 async fn the_response_budget_of_a_run_is_enforced() {
     let canvas = standin().await;

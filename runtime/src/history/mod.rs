@@ -742,10 +742,7 @@ impl History {
 /// The `status` and `outcome` columns of a request. A request retried
 /// before its final outcome says how many attempts it took.
 fn outcome_columns(outcome: &Outcome, attempts: u32) -> (Option<u16>, String) {
-    let retried = match attempts {
-        0 | 1 => String::new(),
-        n => format!(" after {n} attempts"),
-    };
+    let retried = crate::host::attempts_note(attempts);
     match outcome {
         Outcome::Status(status) => (Some(*status), format!("ok{retried}")),
         Outcome::DryRun => (None, DRY_RUN_OUTCOME.to_string()),

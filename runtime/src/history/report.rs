@@ -384,7 +384,7 @@ mod tests {
                 target: "/api/v1/accounts/1/courses?page=2".to_string(),
                 scope: Some("url:GET|/api/v1/accounts/:account_id/courses".to_string()),
                 status: None,
-                outcome: "throttled: Canvas answered 429 (rate limited) 4 times in a row"
+                outcome: "throttled: Canvas answered 429 (rate limited) after 4 attempts"
                     .to_string(),
                 duration_ms: 7012,
             },
@@ -410,7 +410,7 @@ mod tests {
             "--- requests ---\n",
             "#1 11:30:00.125Z GET /api/v1/accounts/1/courses?per_page=100 -> 200 (42 ms) [url:GET|/api/v1/accounts/:account_id/courses]\n",
             "#2 11:30:01.000Z DELETE /api/v1/courses/1 -> denied: no scope of this job allows DELETE /api/v1/courses/1\n",
-            "#3 11:30:01.500Z GET /api/v1/accounts/1/courses?page=2 -> throttled: Canvas answered 429 (rate limited) 4 times in a row (7012 ms) [url:GET|/api/v1/accounts/:account_id/courses]\n",
+            "#3 11:30:01.500Z GET /api/v1/accounts/1/courses?page=2 -> throttled: Canvas answered 429 (rate limited) after 4 attempts (7012 ms) [url:GET|/api/v1/accounts/:account_id/courses]\n",
         );
         assert_eq!(run_log(&run, &requests), expected);
     }
