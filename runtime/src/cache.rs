@@ -52,26 +52,26 @@ impl ComponentCache {
         &self.dir
     }
 
-    /// Where the compiled form of `wasm` for `engine` lives.
-    pub fn entry(&self, engine: &Engine, wasm: &[u8]) -> PathBuf {
+    /// Where the compiled form for `engine` of the component whose SHA-256
+    /// is `sha256` ([`sha256_hex`]) lives.
+    pub fn entry(&self, engine: &Engine, sha256: &str) -> PathBuf {
         let mut h = DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut h);
-        self.dir
-            .join(format!("{}-{:016x}.cwasm", sha256_hex(wasm), h.finish()))
+        self.dir.join(format!("{sha256}-{:016x}.cwasm", h.finish()))
     }
 
-    /// The compiled component for `wasm`: loaded from the cache, or compiled
-    /// with `compile` and stored. A damaged cache entry is replaced; a cache
+    /// The compiled component whose bytes hash to `sha256`: loaded from the
+    /// cache, or compiled with `compile` and stored. A damaged cache entry is replaced; a cache
     /// that cannot be written is reported through `on_store_error` and the
     /// compiled component is returned anyway.
     pub fn load_or_compile<E>(
         &self,
         engine: &Engine,
-        wasm: &[u8],
+        sha256: &str,
         compile: impl FnOnce() -> Result<Component, E>,
         on_store_error: impl FnOnce(CacheError),
     ) -> Result<(Component, CacheOutcome), E> {
-        let entry = self.entry(engine, wasm);
+        let entry = self.entry(engine, sha256);
         if entry.is_file() {
             // SAFETY: the file was written by `Component::serialize` for an
             // engine with the same compatibility hash (it is in the name),
@@ -150,14 +150,14 @@ mod tests {
         let compile = || Component::new(&engine, EMPTY_COMPONENT);
         let fail = |e: CacheError| panic!("{e}");
         let (_, first) = cache
-            .load_or_compile(&engine, EMPTY_COMPONENT, compile, fail)
+            .load_or_compile(&engine, &sha256_hex(EMPTY_COMPONENT), compile, fail)
             .unwrap();
         assert_eq!(first, CacheOutcome::Miss);
-        assert!(cache.entry(&engine, EMPTY_COMPONENT).is_file());
+        assert!(cache.entry(&engine, &sha256_hex(EMPTY_COMPONENT)).is_file());
         let (_, second) = cache
             .load_or_compile(
                 &engine,
-                EMPTY_COMPONENT,
+                &sha256_hex(EMPTY_COMPONENT),
                 || -> wasmtime::Result<Component> { panic!("compiled again") },
                 fail,
             )
@@ -177,13 +177,13 @@ mod tests {
         let engine = Engine::default();
         let dir = scratch("damaged");
         let cache = ComponentCache::new(&dir);
-        let entry = cache.entry(&engine, EMPTY_COMPONENT);
+        let entry = cache.entry(&engine, &sha256_hex(EMPTY_COMPONENT));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(&entry, b"not a compiled component").unwrap();
         let (_, outcome) = cache
             .load_or_compile(
                 &engine,
-                EMPTY_COMPONENT,
+                &sha256_hex(EMPTY_COMPONENT),
                 || Component::new(&engine, EMPTY_COMPONENT),
                 |e| panic!("{e}"),
             )
@@ -201,13 +201,16 @@ mod tests {
         let b = Engine::new(&config).unwrap();
         let cache = ComponentCache::new("/c");
         assert_ne!(
-            cache.entry(&a, EMPTY_COMPONENT),
-            cache.entry(&b, EMPTY_COMPONENT)
+            cache.entry(&a, &sha256_hex(EMPTY_COMPONENT)),
+            cache.entry(&b, &sha256_hex(EMPTY_COMPONENT))
         );
-        assert_ne!(cache.entry(&a, EMPTY_COMPONENT), cache.entry(&a, b"other"));
+        assert_ne!(
+            cache.entry(&a, &sha256_hex(EMPTY_COMPONENT)),
+            cache.entry(&a, &sha256_hex(b"other"))
+        );
         assert_eq!(
-            cache.entry(&a, EMPTY_COMPONENT),
-            cache.entry(&a, EMPTY_COMPONENT)
+            cache.entry(&a, &sha256_hex(EMPTY_COMPONENT)),
+            cache.entry(&a, &sha256_hex(EMPTY_COMPONENT))
         );
         assert_eq!(
             sha256_hex(b"abc"),
@@ -225,7 +228,7 @@ mod tests {
         let (_, outcome) = cache
             .load_or_compile(
                 &engine,
-                EMPTY_COMPONENT,
+                &sha256_hex(EMPTY_COMPONENT),
                 || Component::new(&engine, EMPTY_COMPONENT),
                 |e| reported = Some(e.to_string()),
             )

@@ -18,7 +18,9 @@ use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::cache::{sha256_hex, CacheOutcome, ComponentCache};
+use crate::diag::FileError;
 use crate::host::{self, CanvasApi};
+use crate::manifest::Manifest;
 
 /// How often the epoch advances; a running guest yields to the async
 /// executor at every tick, which is what lets a deadline interrupt a loop.
@@ -127,6 +129,23 @@ impl Sandbox {
         &self.inner.engine
     }
 
+    /// Loads a manifest's component the way `run`, `serve` and `check` all
+    /// do: a missing file, a component that does not load, and a build that
+    /// is not the one `[job] sha256` pins are errors at `[job] component`.
+    pub fn load_job(&self, manifest: &Manifest) -> Result<JobComponent, FileError> {
+        if !manifest.component.exists() {
+            return Err(manifest.component_error(format!(
+                "component {} does not exist; build the job first (cargo build --release in jobs/)",
+                manifest.component.display()
+            )));
+        }
+        let component = self
+            .load(&manifest.component)
+            .map_err(|e| manifest.component_error(e.to_string()))?;
+        manifest.check_pin(component.sha256())?;
+        Ok(component)
+    }
+
     /// Reads, compiles and vets a job component.
     pub fn load(&self, path: &Path) -> Result<JobComponent, LoadError> {
         let bytes = std::fs::read(path).map_err(|e| LoadError::Read {
@@ -162,7 +181,7 @@ impl Sandbox {
             })
         };
         let (component, compiled) = match &self.inner.cache {
-            Some(cache) => cache.load_or_compile(self.engine(), bytes, compile, |e| {
+            Some(cache) => cache.load_or_compile(self.engine(), &sha256, compile, |e| {
                 tracing::warn!("{e}; compiled components are not kept")
             })?,
             None => (compile()?, CacheOutcome::Miss),

@@ -51,26 +51,7 @@ pub fn check(config_path: Option<&Path>) -> Result<ExitCode> {
             );
             continue;
         }
-        if !manifest.component.exists() {
-            errors += 1;
-            println!(
-                "error: {}",
-                manifest.component_error(format!(
-                    "component {} does not exist",
-                    manifest.component.display()
-                ))
-            );
-            continue;
-        }
-        let component = match sandbox.load(&manifest.component) {
-            Ok(component) => component,
-            Err(e) => {
-                errors += 1;
-                println!("error: {}", manifest.component_error(e.to_string()));
-                continue;
-            }
-        };
-        if let Err(e) = manifest.check_pin(component.sha256()) {
+        if let Err(e) = sandbox.load_job(&manifest) {
             errors += 1;
             println!("error: {e}");
             continue;

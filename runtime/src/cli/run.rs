@@ -7,10 +7,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use chrono::Utc;
-use warden::history::{History, NewRun, RunEnd, Trigger};
+use warden::history::{History, HistoryWriter, NewRun, RunEnd, Trigger};
 use warden::manifest::Manifest;
 use warden::run::{new_run_id, RunOptions, RunReport, RunStatus};
-use warden::sandbox::{JobComponent, LoadError, Sandbox};
 
 pub async fn run(
     manifest_path: &Path,
@@ -24,7 +23,7 @@ pub async fn run(
         eprintln!("warning: {warning}");
     }
     let runner = super::runner(&config)?;
-    let component = load_component(&runner.sandbox, &manifest)?;
+    let component = runner.sandbox.load_job(&manifest)?;
     let history = match &config.state {
         Some(state) => Some(Arc::new(History::open(state)?)),
         None => None,
@@ -43,17 +42,29 @@ pub async fn run(
             attempt: 0,
             trigger: Trigger::Manual,
         })?;
-        let (history, id) = (Arc::clone(history), run_id.clone());
-        options.audit_sink = Some(Arc::new(move |entry| {
-            if let Err(e) = history.record_request(&id, entry) {
-                tracing::warn!("cannot record a request: {e}");
-            }
-        }));
+    }
+    // The request audit goes through the writer thread, as in `serve`: a
+    // guest's request never waits on the disk.
+    let writer = match &history {
+        Some(history) => Some(
+            HistoryWriter::spawn(Arc::clone(history))
+                .context("cannot start the run history's writer thread")?,
+        ),
+        None => None,
+    };
+    if let Some((writer, _)) = &writer {
+        let (writer, id) = (writer.clone(), run_id.clone());
+        options.audit_sink = Some(Arc::new(move |entry| writer.record_request(&id, entry)));
     }
     let result = runner
         .run(&manifest, &component, options)
         .await
         .with_context(|| format!("job {} ({})", manifest.name, manifest.path.display()));
+    if let Some((writer, thread)) = writer {
+        // The run (and its sink) is over: drain the audit before the end row.
+        drop(writer);
+        thread.finish();
+    }
     if let Some(history) = &history {
         let end = match &result {
             Ok(report) => RunEnd::from_report(report, Utc::now()),
@@ -64,23 +75,6 @@ pub async fn run(
     let report = result?;
     eprintln!("{}", report.summary());
     Ok(exit_code(&report))
-}
-
-/// Loads the manifest's component; a missing file points at `[job] component`.
-pub fn load_component(sandbox: &Sandbox, manifest: &Manifest) -> Result<JobComponent> {
-    if !manifest.component.exists() {
-        return Err(manifest
-            .component_error(format!(
-                "component {} does not exist; build the job first (cargo build --release in jobs/)",
-                manifest.component.display()
-            ))
-            .into());
-    }
-    let component = sandbox
-        .load(&manifest.component)
-        .map_err(|e: LoadError| manifest.component_error(e.to_string()))?;
-    manifest.check_pin(component.sha256())?;
-    Ok(component)
 }
 
 /// 0 on success; 1 when the job failed (WASI 0.2 carries no other exit

@@ -70,21 +70,8 @@ pub fn load(sandbox: &Sandbox, path: &Path) -> Result<JobDef, Failure> {
         component: Some(manifest.component.clone()),
         stamp,
     };
-    if !manifest.component.exists() {
-        return Err(fail(
-            manifest
-                .component_error(format!(
-                    "component {} does not exist",
-                    manifest.component.display()
-                ))
-                .to_string(),
-        ));
-    }
     let component = sandbox
-        .load(&manifest.component)
-        .map_err(|e| fail(manifest.component_error(e.to_string()).to_string()))?;
-    manifest
-        .check_pin(component.sha256())
+        .load_job(&manifest)
         .map_err(|e| fail(e.to_string()))?;
     for warning in manifest.warnings() {
         tracing::warn!("{warning}");

@@ -45,8 +45,9 @@ impl HistoryWriter {
         let thread = std::thread::Builder::new()
             .name("warden-history".into())
             .spawn(move || {
-                for write in writes {
-                    apply(&history, write);
+                let mut pending = None;
+                while let Some(write) = pending.take().or_else(|| writes.recv().ok()) {
+                    pending = apply(&history, write, &writes);
                 }
             })?;
         Ok((HistoryWriter { queue }, WriterThread { thread }))
@@ -100,24 +101,45 @@ impl WriterThread {
     }
 }
 
-fn apply(history: &History, write: Write) {
-    let result = match &write {
-        Write::StartRun(run) => history.start_run(run),
-        Write::Request(run_id, entry) => history.record_request(run_id, entry),
-        Write::FinishRun(run_id, end) => history.finish_run(run_id, end),
+/// Most audit entries written in one transaction.
+const MAX_BATCH: usize = 500;
+
+/// Applies `write`. Requests queued right behind a request of the same run
+/// go with it, in one transaction; the write taken from the queue that did
+/// not belong to the batch is returned, to be applied next.
+fn apply(history: &History, write: Write, queue: &mpsc::Receiver<Write>) -> Option<Write> {
+    let mut after = None;
+    let result = match write {
+        Write::Request(run_id, entry) => {
+            let mut batch = vec![entry];
+            while batch.len() < MAX_BATCH {
+                match queue.try_recv() {
+                    Ok(Write::Request(id, entry)) if id == run_id => batch.push(entry),
+                    Ok(other) => {
+                        after = Some(other);
+                        break;
+                    }
+                    Err(_) => break,
+                }
+            }
+            history.record_requests(&run_id, &batch)
+        }
+        Write::StartRun(run) => history.start_run(&run),
+        Write::FinishRun(run_id, end) => history.finish_run(&run_id, &end),
         Write::Skipped {
             job,
             scheduled_at,
             reason,
             now,
         } => history
-            .record_skipped(job, *scheduled_at, reason, *now)
+            .record_skipped(&job, scheduled_at, &reason, now)
             .map(drop),
-        Write::LastFire(job, at) => history.set_last_fire(job, *at),
+        Write::LastFire(job, at) => history.set_last_fire(&job, at),
     };
     if let Err(e) = result {
         tracing::warn!("run history: {e}");
     }
+    after
 }
 
 #[cfg(test)]
@@ -162,6 +184,62 @@ mod tests {
         assert_eq!(history.last_fire("j").unwrap(), Some(at));
         assert_eq!(history.last_fire("k").unwrap(), Some(at));
         assert_eq!(history.runs(Some("j"), 10).unwrap().len(), 2);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn queued_requests_are_batched_per_run_and_kept_in_order() {
+        let dir = std::env::temp_dir().join(format!("warden-writer-batch-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let history = Arc::new(History::open(&dir.join("h.db")).unwrap());
+        let (writer, thread) = HistoryWriter::spawn(Arc::clone(&history)).unwrap();
+        let at: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        for run_id in ["r1", "r2"] {
+            writer.start_run(NewRun {
+                run_id: run_id.into(),
+                job: "j".into(),
+                scheduled_at: None,
+                started_at: at,
+                attempt: 0,
+                trigger: Trigger::Manual,
+            });
+        }
+        // Runs of requests longer than a batch, alternating between the
+        // runs, with a finish in between.
+        for i in 0..2 * MAX_BATCH + 300 {
+            let run_id = if (i / 150) % 2 == 0 { "r1" } else { "r2" };
+            let entry = AuditEntry {
+                at: std::time::SystemTime::UNIX_EPOCH,
+                method: crate::scope::Method::Get,
+                target: format!("/api/v1/courses/{i}"),
+                scope: None,
+                outcome: crate::host::Outcome::Status(200),
+                duration: std::time::Duration::ZERO,
+                attempts: 1,
+            };
+            writer.record_request(run_id, &entry);
+        }
+        writer.finish_run(
+            "r1",
+            RunEnd::without_report(RunStatus::Cancelled, "x".into(), at),
+        );
+        drop(writer);
+        thread.finish();
+        for (run_id, parity) in [("r1", 0), ("r2", 1)] {
+            let rows = history.requests(run_id).unwrap();
+            let expected: Vec<String> = (0..2 * MAX_BATCH + 300)
+                .filter(|i| (i / 150) % 2 == parity)
+                .map(|i| format!("/api/v1/courses/{i}"))
+                .collect();
+            let targets: Vec<String> = rows.iter().map(|r| r.target.clone()).collect();
+            assert_eq!(targets, expected, "{run_id}");
+            let seqs: Vec<u64> = rows.iter().map(|r| r.seq).collect();
+            assert_eq!(seqs, (1..=expected.len() as u64).collect::<Vec<_>>());
+        }
+        assert_eq!(
+            history.run("r1").unwrap().unwrap().status,
+            RunStatus::Cancelled
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
