@@ -40,7 +40,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Timelike, Utc};
 use warden::cache::ComponentCache;
-use warden::client::CanvasClient;
 use warden::clock::{Clock, ManualClock, SystemClock};
 use warden::config::Config;
 use warden::daemon;
@@ -729,15 +728,9 @@ impl Drop for Scratch {
     }
 }
 
-/// What `warden serve` runs jobs with (as its `runner(&config)` builds it).
+/// What `warden serve` runs jobs with.
 fn runner(config: &Config) -> Result<Runner> {
-    Ok(Runner {
-        sandbox: Sandbox::with_cache(config.cache.as_ref().map(ComponentCache::new))?,
-        client: CanvasClient::new()?,
-        origin: config.canvas.origin.clone(),
-        token: config.canvas.token.clone(),
-        governor: warden::governor::Governor::new(config.throttle),
-    })
+    Ok(Runner::from_config(config)?)
 }
 
 /// Compiles the guest into the config's component cache, with an engine of
@@ -781,19 +774,12 @@ struct Summary {
 impl Summary {
     fn of(mut v: Vec<f64>) -> Summary {
         v.sort_by(f64::total_cmp);
-        // Nearest rank.
-        let q = |p: f64| -> f64 {
-            if v.is_empty() {
-                return f64::NAN;
-            }
-            let rank = (p * v.len() as f64).ceil() as usize;
-            v[rank.clamp(1, v.len()) - 1]
-        };
+        let q = |percent| common::nearest_rank(&v, percent).unwrap_or(f64::NAN);
         Summary {
             n: v.len(),
-            median: q(0.5),
-            p90: q(0.9),
-            p99: q(0.99),
+            median: q(50),
+            p90: q(90),
+            p99: q(99),
             max: v.last().copied().unwrap_or(f64::NAN),
         }
     }

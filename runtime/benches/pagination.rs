@@ -173,7 +173,7 @@ fn next_link(headers: &reqwest::header::HeaderMap) -> Option<String> {
 
 fn median(samples: &mut [Duration]) -> Duration {
     samples.sort();
-    samples[samples.len() / 2]
+    common::nearest_rank(samples, 50).unwrap_or_default()
 }
 
 fn ms(d: Duration) -> f64 {

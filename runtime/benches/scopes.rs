@@ -209,11 +209,7 @@ fn timer_overhead() -> Duration {
 
 /// Nearest-rank percentile of sorted times.
 fn percentile(sorted: &[Duration], p: usize) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = (p * sorted.len()).div_ceil(100).max(1);
-    sorted[rank - 1]
+    common::nearest_rank(sorted, p).unwrap_or_default()
 }
 
 fn row(name: &str, sorted: &[Duration], mean: Duration) {

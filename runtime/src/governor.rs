@@ -133,14 +133,14 @@ struct Reading {
 
 /// A request let through: its number and what it holds.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Ticket {
+pub(crate) struct Ticket {
     pub seq: u64,
     pub reserved: f64,
 }
 
 /// The pure model of the bucket. Times are passed in; nothing sleeps.
 #[derive(Debug, Clone)]
-pub struct Model {
+pub(crate) struct Model {
     settings: GovernorSettings,
     reading: Option<Reading>,
     /// Requests in flight, by number, with their reservations.
@@ -199,11 +199,13 @@ impl Model {
     }
 
     /// Requests in flight.
+    #[cfg(test)]
     pub fn in_flight(&self) -> usize {
         self.in_flight.len()
     }
 
     /// Requests waiting to be admitted.
+    #[cfg(test)]
     pub fn waiting(&self) -> usize {
         self.queue.len()
     }
@@ -356,12 +358,14 @@ impl Governor {
         Governor { shared: None }
     }
 
+    #[cfg(test)]
     pub fn is_active(&self) -> bool {
         self.shared.is_some()
     }
 
     /// The estimated `X-Rate-Limit-Remaining` now, every request in flight
     /// counted; `None` when disabled.
+    #[cfg(test)]
     pub fn estimate(&self) -> Option<f64> {
         self.shared
             .as_ref()

@@ -536,7 +536,7 @@ fn error_text(e: &ApiError) -> String {
         ApiError::Denied(m) => format!("denied: {m}"),
         ApiError::Invalid(m) => format!("invalid: {m}"),
         ApiError::Throttled(m) => format!("throttled: {m}"),
-        ApiError::BudgetExhausted(m) => format!("budget exhausted: {m}"),
+        ApiError::BudgetExhausted(m) => format!("budget-exhausted: {m}"),
         ApiError::Unavailable(m) => format!("unavailable: {m}"),
     }
 }

@@ -256,11 +256,12 @@ fn limits(
     at: &impl Fn(std::ops::Range<usize>, String) -> FileError,
 ) -> Result<Limits, FileError> {
     let d = Limits::DEFAULT;
+    let timeout = raw
+        .timeout
+        .as_ref()
+        .map_or(d.timeout, |t| t.get_ref().as_duration());
     let limits = Limits {
-        timeout: raw
-            .timeout
-            .as_ref()
-            .map_or(d.timeout, |t| t.get_ref().as_duration()),
+        timeout,
         memory: raw
             .memory
             .as_ref()
@@ -270,14 +271,12 @@ fn limits(
             .as_ref()
             .map_or(d.max_requests, |n| *n.get_ref()),
         // Unset, a request may take up to a minute, but never longer than the run.
-        request_timeout: raw.request_timeout.as_ref().map_or(
-            d.request_timeout.min(
-                raw.timeout
-                    .as_ref()
-                    .map_or(d.timeout, |t| t.get_ref().as_duration()),
-            ),
-            |t| t.get_ref().as_duration(),
-        ),
+        request_timeout: raw
+            .request_timeout
+            .as_ref()
+            .map_or(d.request_timeout.min(timeout), |t| {
+                t.get_ref().as_duration()
+            }),
         max_response_bytes: raw
             .max_response_bytes
             .as_ref()
@@ -332,7 +331,7 @@ pub struct Manifest {
     pub scopes: ScopeSet,
     /// `[canvas.params]`: path parameters restricted to listed values, by
     /// parameter name (`account_id = ["1"]`).
-    pub params: BTreeMap<String, Vec<String>>,
+    pub params: crate::request::ParamLimits,
     /// Whether requests may carry `as_user_id`.
     pub masquerade: bool,
     pub limits: Limits,

@@ -209,7 +209,30 @@ pub struct Runner {
     pub governor: Governor,
 }
 
+/// Why a [`Runner`] could not be set up from a config.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Engine(#[from] crate::sandbox::EngineError),
+    #[error("cannot set up the HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+}
+
 impl Runner {
+    /// What `warden run` and `warden serve` run jobs with: the config's
+    /// component cache, Canvas origin, token and `[throttle]` governor.
+    pub fn from_config(config: &crate::config::Config) -> Result<Runner, SetupError> {
+        Ok(Runner {
+            sandbox: Sandbox::with_cache(
+                config.cache.as_ref().map(crate::cache::ComponentCache::new),
+            )?,
+            client: CanvasClient::new()?,
+            origin: config.canvas.origin.clone(),
+            token: config.canvas.token.clone(),
+            governor: Governor::new(config.throttle),
+        })
+    }
+
     /// Runs the job once, now.
     pub async fn run(
         &self,

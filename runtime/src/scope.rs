@@ -698,6 +698,7 @@ impl<'a> Match<'a, '_> {
 
     /// The implicit `.format` suffix this match gave the path (`".json"`),
     /// or `""`.
+    #[cfg(test)]
     pub fn format_suffix(&self) -> &'a str {
         self.path.get(self.suffix..).unwrap_or("")
     }
@@ -814,6 +815,7 @@ impl ScopeSet {
 
     /// The first scope that allows this request, with what its `:name`s
     /// and `*name`s took from the path.
+    #[cfg(test)]
     pub fn find_captures<'a>(
         &'a self,
         method: Method,
@@ -829,14 +831,25 @@ impl ScopeSet {
 
     /// Every scope that allows this request, in the set's order.
     pub fn matching(&self, method: Method, raw_path: &str) -> Vec<&Scope> {
+        self.matching_indexes(method, raw_path)
+            .into_iter()
+            .filter_map(|i| self.inner.scopes.get(i))
+            .collect()
+    }
+
+    /// The indexes ([`ScopeSet::get`]) of every scope that allows this
+    /// request.
+    pub fn matching_indexes(
+        &self,
+        method: Method,
+        raw_path: &str,
+    ) -> std::collections::BTreeSet<usize> {
         let mut hits = std::collections::BTreeSet::new();
         self.find_where(method, raw_path, |m| {
             hits.insert(m.index());
             false
         });
-        hits.into_iter()
-            .filter_map(|i| self.inner.scopes.get(i))
-            .collect()
+        hits
     }
 
     /// The scope at `index` in the set's order.

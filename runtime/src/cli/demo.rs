@@ -89,9 +89,9 @@ pub async fn demo(options: DemoOptions) -> Result<ExitCode> {
         _ = terminate.recv() => {}
         _ = interrupt.recv() => {}
     }
+    let history = std::sync::Arc::clone(daemon.history());
     daemon.shutdown(Duration::from_secs(10)).await;
 
-    let history = warden::history::History::open(config.state.as_deref().unwrap_or(&dir))?;
     let runs = history.runs(None, 20)?;
     println!("\nThe last runs (cargo run --release -p warden -- history --config {shown}):");
     print!("{}", report::runs_table(&runs));

@@ -12,12 +12,10 @@ mod serve;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::{Parser, Subcommand};
 use warden::cache::ComponentCache;
-use warden::client::CanvasClient;
 use warden::config::Config;
-use warden::governor::Governor;
 use warden::run::Runner;
 use warden::sandbox::Sandbox;
 
@@ -258,11 +256,5 @@ fn sandbox(config: &Config) -> Result<Sandbox> {
 
 /// Everything a run needs from the config.
 fn runner(config: &Config) -> Result<Runner> {
-    Ok(Runner {
-        sandbox: sandbox(config)?,
-        client: CanvasClient::new().context("cannot set up the HTTP client")?,
-        origin: config.canvas.origin.clone(),
-        token: config.canvas.token.clone(),
-        governor: Governor::new(config.throttle),
-    })
+    Ok(Runner::from_config(config)?)
 }

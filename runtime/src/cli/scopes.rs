@@ -1,6 +1,6 @@
 //! `warden scopes explain|suggest|unused|diff`: least privilege.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -73,13 +73,15 @@ pub fn suggest(config: Option<&Path>, job: &str, runs: usize) -> Result<ExitCode
     let config = super::load_config(config)?;
     let audit = audit(&config, job, runs)?;
     let mut requests: Vec<Request> = Vec::new();
-    let mut denied: Vec<Request> = Vec::new();
+    let mut denied: HashSet<Request> = HashSet::new();
+    let mut denied_rows = 0;
     let mut skipped: BTreeMap<Skip, usize> = BTreeMap::new();
     for row in &audit.requests {
         match privilege::audited(&row.method, &row.target, &row.outcome) {
             Ok((request, was_denied)) => {
                 if was_denied {
-                    denied.push(request.clone());
+                    denied_rows += 1;
+                    denied.insert(request.clone());
                 }
                 requests.push(request);
             }
@@ -93,14 +95,11 @@ pub fn suggest(config: Option<&Path>, job: &str, runs: usize) -> Result<ExitCode
         "# Canvas scopes for job {job:?}: the fewest that allow every request of its last {} run(s)",
         audit.runs.len()
     );
-    let mut distinct = requests.clone();
-    distinct.sort();
-    distinct.dedup();
     println!(
         "# ({} request(s), {} of them denied; {} distinct).",
         requests.len(),
-        denied.len(),
-        distinct.len()
+        denied_rows,
+        suggestion.distinct
     );
     for (skip, count) in &skipped {
         println!("# Skipped {count} request(s): {}.", skip.reason());

@@ -266,6 +266,10 @@ pub struct Retention {
 
 /// The outcome of a write in a dry run: checked and recorded, not sent.
 pub const DRY_RUN_OUTCOME: &str = "dry-run: not sent";
+/// How the outcome of a request no scope allowed begins.
+pub const DENIED_OUTCOME: &str = "denied: ";
+/// How the outcome of a malformed or forbidden request begins.
+pub const INVALID_OUTCOME: &str = "invalid: ";
 
 /// The error of a run left `running` by a daemon that stopped.
 pub const INTERRUPTED_ERROR: &str = "the daemon stopped while the run was going";
@@ -746,8 +750,8 @@ fn outcome_columns(outcome: &Outcome, attempts: u32) -> (Option<u16>, String) {
     match outcome {
         Outcome::Status(status) => (Some(*status), format!("ok{retried}")),
         Outcome::DryRun => (None, DRY_RUN_OUTCOME.to_string()),
-        Outcome::Denied(m) => (None, format!("denied: {m}")),
-        Outcome::Invalid(m) => (None, format!("invalid: {m}")),
+        Outcome::Denied(m) => (None, format!("{DENIED_OUTCOME}{m}")),
+        Outcome::Invalid(m) => (None, format!("{INVALID_OUTCOME}{m}")),
         Outcome::Throttled(m) => (None, format!("throttled: {m}")),
         Outcome::BudgetExhausted(m) => (None, format!("budget-exhausted: {m}")),
         Outcome::Unavailable(m) => (None, format!("unavailable: {m}")),

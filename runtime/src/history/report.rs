@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
-use super::{RequestRow, RunRow, DRY_RUN_OUTCOME};
+use super::{RequestRow, RunRow, DENIED_OUTCOME, DRY_RUN_OUTCOME, INVALID_OUTCOME};
 use crate::run::RunStatus;
 
 /// Most characters of an error shown in [`runs_table`].
@@ -153,8 +153,8 @@ pub fn run_log(run: &RunRow, requests: &[RequestRow]) -> String {
             printable(&request.method),
             printable(&request.target),
         );
-        let refused = request.outcome.starts_with("denied:")
-            || request.outcome.starts_with("invalid:")
+        let refused = request.outcome.starts_with(DENIED_OUTCOME)
+            || request.outcome.starts_with(INVALID_OUTCOME)
             || request.outcome == DRY_RUN_OUTCOME;
         match (request.status, request.outcome.strip_prefix("ok")) {
             // "ok" or "ok after 3 attempts".

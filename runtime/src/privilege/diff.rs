@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::catalog;
 use crate::manifest::{Limits, Manifest};
+use crate::request::{granting_scope, ParamLimits};
 use crate::scope::{Scope, ScopeSet};
 
 /// Every grant-relevant change between two versions of a manifest, in a
@@ -282,7 +283,7 @@ pub fn diff(old: &Manifest, new: &Manifest) -> ManifestDiff {
                 scope: scope.to_string(),
                 write: scope.is_write(),
                 canvas: catalog::is_canvas_scope(scope.as_str()),
-                already: covering(&old.scopes, scope),
+                already: covering(&old.scopes, &old.params, scope),
             });
         }
     }
@@ -291,7 +292,7 @@ pub fn diff(old: &Manifest, new: &Manifest) -> ManifestDiff {
             changes.push(Change::ScopeRemoved {
                 scope: scope.to_string(),
                 write: scope.is_write(),
-                still: covering(&new.scopes, scope),
+                still: covering(&new.scopes, &new.params, scope),
             });
         }
     }
@@ -338,15 +339,16 @@ pub fn diff(old: &Manifest, new: &Manifest) -> ManifestDiff {
 }
 
 /// The scopes of `set` that together allow every form of `scope` with
-/// arbitrary values (checked with values no literal can equal); empty when
-/// some form is not allowed.
-fn covering(set: &ScopeSet, scope: &Scope) -> Vec<String> {
+/// arbitrary values (checked with values no literal can equal, so a scope
+/// that `[canvas.params]` narrows does not count); empty when some form is
+/// not allowed.
+fn covering(set: &ScopeSet, params: &ParamLimits, scope: &Scope) -> Vec<String> {
     let mut by = BTreeSet::new();
     for path in scope.example_paths("~1", "~a/~b") {
         for path in [path.clone(), format!("{path}.json")] {
-            match set.find(scope.method(), &path) {
-                Some(s) => by.insert(s.to_string()),
-                None => return Vec::new(),
+            match granting_scope(set, params, scope.method(), &path) {
+                Ok(s) => by.insert(s.to_string()),
+                Err(_) => return Vec::new(),
             };
         }
     }
@@ -488,6 +490,20 @@ mod tests {
         assert_eq!(
             lines(&diff(&old, &new))[0],
             "+ url:GET|/api/v1/courses/:course_id (not a Canvas scope) (no new endpoint: already allowed by url:GET|/api/v1/courses/:id)"
+        );
+        // A scope narrowed by [canvas.params] does not cover a new one that
+        // takes the same segment under another, unrestricted name.
+        let old = manifest(
+            "scopes = [\"url:GET|/api/v1/courses/:id\"]\n[canvas.params]\nid = [\"1\"]",
+            "",
+        );
+        let new = manifest(
+            "scopes = [\"url:GET|/api/v1/courses/:id\", \"url:GET|/api/v1/courses/:course_id\"]\n[canvas.params]\nid = [\"1\"]",
+            "",
+        );
+        assert_eq!(
+            lines(&diff(&old, &new)),
+            ["+ url:GET|/api/v1/courses/:course_id (not a Canvas scope)"]
         );
         let old = manifest("scopes = [\"url:GET|/api/v1/courses/1\"]", "");
         let new = manifest("scopes = [\"url:GET|/api/v1/courses/:id\"]", "");

@@ -14,6 +14,7 @@ pub use diff::{diff, Change, ManifestDiff};
 pub use suggest::{suggest, Request, Suggested, Suggestion};
 
 use crate::catalog;
+use crate::history::{DENIED_OUTCOME, INVALID_OUTCOME};
 use crate::scope::{Method, Scope, ScopeSet};
 
 /// The Canvas catalog compiled into one set, in the catalog's order.
@@ -43,12 +44,7 @@ pub fn breadth(scope: &Scope) -> usize {
 /// Indexes (into [`canvas_scopes`]) of every Canvas scope allowing the
 /// request.
 fn allowing(method: Method, path: &str) -> BTreeSet<usize> {
-    let mut hits = BTreeSet::new();
-    CATALOG.find_where(method, path, |m| {
-        hits.insert(m.index());
-        false
-    });
-    hits
+    CATALOG.matching_indexes(method, path)
 }
 
 /// Every Canvas scope that allows `method` on `path` (a raw request path,
@@ -107,11 +103,11 @@ impl Skip {
 /// and whether it was denied. From a request row's `method`, `target` and
 /// `outcome` columns (`"ok"`, `"denied: …"`, `"invalid: …"`, …).
 pub fn audited(method: &str, target: &str, outcome: &str) -> Result<(Request, bool), Skip> {
-    if outcome.starts_with("invalid:") {
+    if outcome.starts_with(INVALID_OUTCOME) {
         return Err(Skip::Invalid);
     }
     let method: Method = method.parse().map_err(|_| Skip::Unreadable)?;
-    let denied = outcome.starts_with("denied:");
+    let denied = outcome.starts_with(DENIED_OUTCOME);
     // A refused request's target is the job's text with `escape_debug`
     // applied; a denied one passed validation, so only quotes and
     // backslashes can have been escaped.

@@ -15,7 +15,7 @@
 //! far is returned, marked not proven minimal. A job's requests give a
 //! handful of elements, far below the cap.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use super::{allowing, breadth, canvas_scopes};
 use crate::scope::{Method, Scope};
@@ -34,6 +34,8 @@ pub struct Suggestion {
     pub scopes: Vec<Suggested>,
     /// Requests no Canvas scope allows, in the order given.
     pub uncovered: Vec<Request>,
+    /// How many distinct requests there were.
+    pub distinct: usize,
     /// Whether no smaller set of scopes exists (false only when the search
     /// ran past [`SEARCH_NODES`]).
     pub proven_minimal: bool,
@@ -54,24 +56,27 @@ pub struct Suggested {
 /// module documentation); HEAD requests count as GET.
 pub fn suggest(requests: &[Request]) -> Suggestion {
     let catalog = canvas_scopes();
-    let mut distinct: Vec<&Request> = Vec::new();
-    for r in requests {
-        if !distinct.contains(&r) {
-            distinct.push(r);
-        }
-    }
-    // Elements: the distinct sets of allowing scopes, each with its requests.
-    let mut elements: BTreeMap<Vec<usize>, Vec<usize>> = BTreeMap::new();
-    let mut uncovered = Vec::new();
-    for (i, (method, path)) in distinct.iter().enumerate() {
-        let scopes: Vec<usize> = allowing(*method, path).into_iter().collect();
-        if scopes.is_empty() {
-            uncovered.push((*method, path.clone()));
-        } else {
-            elements.entry(scopes).or_default().push(i);
-        }
-    }
-    let elements: Vec<Vec<usize>> = elements.into_keys().collect();
+    let mut seen = HashSet::new();
+    let distinct: Vec<&Request> = requests.iter().filter(|r| seen.insert(*r)).collect();
+    // For each distinct request, the catalog scopes that allow it (sorted).
+    let allowed_by: Vec<Vec<usize>> = distinct
+        .iter()
+        .map(|(method, path)| allowing(*method, path).into_iter().collect())
+        .collect();
+    let uncovered = distinct
+        .iter()
+        .zip(&allowed_by)
+        .filter(|(_, scopes)| scopes.is_empty())
+        .map(|(r, _)| (*r).clone())
+        .collect();
+    // Elements: the distinct sets of allowing scopes.
+    let elements: Vec<Vec<usize>> = allowed_by
+        .iter()
+        .filter(|scopes| !scopes.is_empty())
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let scope = |i: usize| catalog.get(i);
     let breadth_of = |i: usize| scope(i).map_or(0, breadth);
     let name_of = |i: usize| scope(i).map_or("", Scope::as_str);
@@ -81,12 +86,12 @@ pub fn suggest(requests: &[Request]) -> Suggestion {
 
     let mut credited = vec![false; distinct.len()];
     let mut scopes = Vec::new();
-    for s in chosen.into_iter().filter_map(scope) {
+    for (i, s) in chosen.into_iter().filter_map(|i| Some((i, scope(i)?))) {
         let mut requests = Vec::new();
-        for (r, (method, path)) in distinct.iter().enumerate() {
-            if !credited[r] && s.allows(*method, path) {
+        for (r, request) in distinct.iter().enumerate() {
+            if !credited[r] && allowed_by[r].binary_search(&i).is_ok() {
                 credited[r] = true;
-                requests.push((*method, path.clone()));
+                requests.push((*request).clone());
             }
         }
         scopes.push(Suggested {
@@ -98,6 +103,7 @@ pub fn suggest(requests: &[Request]) -> Suggestion {
     Suggestion {
         scopes,
         uncovered,
+        distinct: distinct.len(),
         proven_minimal,
     }
 }

@@ -28,8 +28,9 @@ use crate::scope::{Capture, Match, Method, Scope, ScopeSet};
 pub type ParamLimits = BTreeMap<String, Vec<String>>;
 
 /// The first scope of `scopes` that allows the request with every
-/// restricted parameter at a listed value.
-pub(super) fn granting_scope<'a>(
+/// restricted parameter at a listed value: the check every guest request
+/// gets, also used by `warden scopes diff`.
+pub fn granting_scope<'a>(
     scopes: &'a ScopeSet,
     params: &ParamLimits,
     method: Method,
