@@ -3,7 +3,6 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -43,17 +42,16 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that moves only when told to. Clones share the time.
+/// A clock that moves only when told to. Clones share the time, which
+/// lives in the channel that wakes its sleepers.
 #[derive(Clone)]
 pub struct ManualClock {
-    now: Arc<Mutex<DateTime<Utc>>>,
     changed: watch::Sender<DateTime<Utc>>,
 }
 
 impl ManualClock {
     pub fn new(start: DateTime<Utc>) -> ManualClock {
         ManualClock {
-            now: Arc::new(Mutex::new(start)),
             changed: watch::channel(start).0,
         }
     }
@@ -61,21 +59,18 @@ impl ManualClock {
     /// Moves the clock forward and wakes every sleeper whose time has come.
     pub fn advance(&self, by: Duration) {
         let by = chrono::Duration::from_std(by).unwrap_or(chrono::Duration::MAX);
-        let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
-        *now += by;
-        self.changed.send_replace(*now);
+        self.changed.send_modify(|now| *now += by);
     }
 
     /// Sets the clock (forward or back).
     pub fn set(&self, to: DateTime<Utc>) {
-        *self.now.lock().unwrap_or_else(|e| e.into_inner()) = to;
         self.changed.send_replace(to);
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
-        *self.now.lock().unwrap_or_else(|e| e.into_inner())
+        *self.changed.borrow()
     }
 
     fn sleep_until(&self, deadline: DateTime<Utc>) -> Pin<Box<dyn Future<Output = ()> + Send>> {

@@ -518,6 +518,16 @@ impl Manifest {
         }
     }
 
+    /// `schedule "0 6 * * MON" in America/New_York`, `suspended` or `no
+    /// schedule`, for `check` and the daemon's log.
+    pub fn schedule_summary(&self) -> String {
+        match (&self.schedule, self.firing.suspend) {
+            (Some(s), false) => format!("schedule {:?} in {}", s.as_str(), self.timezone),
+            (Some(_), true) => "suspended".to_string(),
+            (None, _) => "no schedule".to_string(),
+        }
+    }
+
     /// Checks a loaded component's SHA-256 (hex) against `[job] sha256`, if
     /// the manifest pins one: its scopes are granted to that build only.
     pub fn check_pin(&self, actual: &str) -> Result<(), FileError> {

@@ -66,10 +66,15 @@ pub fn may_retry(method: Method, failure: Failure) -> bool {
     }
 }
 
+/// `base` doubled `times` times (at most 16), saturating.
+pub fn doubled(base: Duration, times: u32) -> Duration {
+    base.saturating_mul(1u32 << times.min(16))
+}
+
 /// The wait before retry number `retry` (1 for the first): `base` doubled
 /// `retry - 1` times, then scaled by `jitter` (0 to 1) into the upper half.
 pub fn backoff(base: Duration, retry: u32, jitter: f64) -> Duration {
-    let doubled = base.saturating_mul(1u32 << retry.saturating_sub(1).min(16));
+    let doubled = doubled(base, retry.saturating_sub(1));
     let jitter = jitter.clamp(0.0, 1.0);
     doubled.mul_f64(0.5 + 0.5 * jitter)
 }

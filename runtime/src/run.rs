@@ -406,14 +406,16 @@ fn panic_message(stderr: &str) -> Option<String> {
 
 /// A run id: UTC time and a random suffix, e.g. `20261129T113000Z-3f9a1c`.
 pub fn new_run_id() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let now = chrono::Utc::now();
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(now.timestamp_nanos_opt().unwrap_or_default() as u128);
+    new_run_id_at(chrono::Utc::now())
+}
+
+/// A run id for a run that starts (or was skipped) at `now`: its UTC time
+/// to the second and 24 random bits.
+pub fn new_run_id_at(now: chrono::DateTime<chrono::Utc>) -> String {
     format!(
         "{}-{:06x}",
         now.format("%Y%m%dT%H%M%SZ"),
-        h.finish() & 0xff_ffff
+        fastrand::u32(..0x100_0000)
     )
 }
 

@@ -124,18 +124,11 @@ fn count_between(
     after: DateTime<Utc>,
     before: DateTime<Utc>,
 ) -> u64 {
-    let mut count = 0;
-    let mut t = after;
-    while count < COUNT_LIMIT {
-        match schedule.next_after(t, tz) {
-            Some(next) if next < before => {
-                count += 1;
-                t = next;
-            }
-            _ => break,
-        }
-    }
-    count
+    schedule
+        .firings_after(after, tz)
+        .take_while(|t| *t < before)
+        .take(COUNT_LIMIT as usize)
+        .count() as u64
 }
 
 #[cfg(test)]

@@ -63,11 +63,7 @@ pub fn check(config_path: Option<&Path>) -> Result<ExitCode> {
                 manifest.component.display()
             );
         }
-        let schedule = match (&manifest.schedule, manifest.firing.suspend) {
-            (Some(s), false) => format!("schedule {:?} in {}", s.as_str(), manifest.timezone),
-            (Some(_), true) => "suspended".to_string(),
-            (None, _) => "no schedule".to_string(),
-        };
+        let schedule = manifest.schedule_summary();
         println!(
             "ok: {shown}: job {}, {} scope(s), {schedule}",
             manifest.name,

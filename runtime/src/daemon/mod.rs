@@ -12,7 +12,7 @@ mod jobs;
 mod launch;
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -379,7 +379,7 @@ impl Daemon {
             return;
         };
         if done.status.is_failure() && done.attempt < retry.attempts {
-            let wait = retry.backoff.saturating_mul(1 << done.attempt.min(16));
+            let wait = crate::retry::doubled(retry.backoff, done.attempt);
             let at = self.clock.now() + to_chrono(wait);
             tracing::info!(
                 "job {}: run {} {}; retry {} of {} in {}s",
@@ -411,6 +411,9 @@ impl Daemon {
         let config = self.config.clone();
         let sandbox = self.launch.runner.sandbox.clone();
         let history = Arc::clone(&self.history);
+        // Jobs already scheduled keep their place; only new ones need the
+        // last firing from the history.
+        let scheduled: HashSet<PathBuf> = self.slots.keys().cloned().collect();
         self.syncing = Some(tokio::task::spawn_blocking(move || {
             let changes = match config.manifest_paths() {
                 Ok(paths) => table.sync(&sandbox, &paths, force),
@@ -424,6 +427,7 @@ impl Daemon {
             let last_fires = changes
                 .loaded
                 .iter()
+                .filter(|path| !scheduled.contains(*path))
                 .filter_map(|path| {
                     let job = table.get(path)?.manifest.name.as_str();
                     let last = history.last_fire(job).unwrap_or_else(|e| {
@@ -477,12 +481,7 @@ impl Daemon {
                 "job {} loaded from {} ({})",
                 def.manifest.name,
                 path.display(),
-                match &def.manifest.schedule {
-                    Some(s) if !def.manifest.firing.suspend =>
-                        format!("schedule {:?} in {}", s.as_str(), def.manifest.timezone),
-                    Some(_) => "suspended".to_string(),
-                    None => "no schedule".to_string(),
-                }
+                def.manifest.schedule_summary()
             );
             let slot = match self.slots.get_mut(path) {
                 Some(slot) => {

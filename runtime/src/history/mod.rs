@@ -501,7 +501,7 @@ impl History {
         let conn = self.lock();
         let mut attempts = 0;
         loop {
-            let run_id = skipped_run_id(now);
+            let run_id = crate::run::new_run_id_at(now);
             let result = conn.execute(
                 &format!("INSERT INTO runs ({RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?4, ?5, NULL, ?6, 0, 0, 0, '', '', 0, ?7)"),
                 params![
@@ -756,15 +756,6 @@ fn outcome_columns(outcome: &Outcome, attempts: u32) -> (Option<u16>, String) {
         Outcome::BudgetExhausted(m) => (None, format!("budget-exhausted: {m}")),
         Outcome::Unavailable(m) => (None, format!("unavailable: {m}")),
     }
-}
-
-/// A run id in the format of [`crate::run::new_run_id`], from `now`.
-fn skipped_run_id(now: DateTime<Utc>) -> String {
-    format!(
-        "{}-{:06x}",
-        now.format("%Y%m%dT%H%M%SZ"),
-        fastrand::u32(..0x100_0000)
-    )
 }
 
 /// A `runs` row as SQLite holds it.

@@ -111,18 +111,18 @@ impl Schedule {
         DateTime::from_timestamp(with, 0)
     }
 
-    /// The next `n` firings after `after` (chained [`Schedule::next_after`]).
+    /// The next `n` firings after `after`.
     pub fn upcoming(&self, after: DateTime<Utc>, tz: TimeZone, n: usize) -> Vec<DateTime<Utc>> {
-        let mut out = Vec::with_capacity(n.min(1024));
-        let mut t = after;
-        while out.len() < n {
-            let Some(next) = self.next_after(t, tz) else {
-                break;
-            };
-            out.push(next);
-            t = next;
-        }
-        out
+        self.firings_after(after, tz).take(n).collect()
+    }
+
+    /// The firings after `after`, in order (chained [`Schedule::next_after`]).
+    pub fn firings_after(
+        &self,
+        after: DateTime<Utc>,
+        tz: TimeZone,
+    ) -> impl Iterator<Item = DateTime<Utc>> + '_ {
+        std::iter::successors(self.next_after(after, tz), move |t| self.next_after(*t, tz))
     }
 
     /// The first firing at or after the Unix second `from`; with `limit`,
