@@ -108,7 +108,7 @@ pub enum Outcome {
 }
 
 /// One line of a run's request audit. Never holds the token.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AuditEntry {
     pub at: SystemTime,
     pub method: Method,
@@ -158,6 +158,8 @@ pub struct CanvasApi {
     audit: Vec<AuditEntry>,
     audit_dropped: u64,
     sink: Option<AuditSink>,
+    /// The last request that failed: refused, not answered, or answered 5xx.
+    last_failure: Option<String>,
 }
 
 impl CanvasApi {
@@ -179,6 +181,7 @@ impl CanvasApi {
             audit: Vec::new(),
             audit_dropped: 0,
             sink: None,
+            last_failure: None,
         }
     }
 
@@ -203,9 +206,19 @@ impl CanvasApi {
         (std::mem::take(&mut self.audit), self.audit_dropped)
     }
 
+    /// The last Canvas request of the run that failed (refused, not
+    /// answered, or answered with a 5xx), as the history's error column
+    /// tells it: `unavailable: Canvas did not answer GET … within 2s`.
+    pub fn last_failure(&self) -> Option<&str> {
+        self.last_failure.as_deref()
+    }
+
     /// Hands `entry` to the sink, or keeps it for the run's report when
     /// there is none.
     fn record(&mut self, entry: AuditEntry) {
+        if let Some(failure) = failure_text(&entry) {
+            self.last_failure = Some(failure);
+        }
         if let Some(sink) = &self.sink {
             sink(&entry);
         } else if self.audit.len() < AUDIT_LIMIT {
@@ -491,6 +504,27 @@ impl CanvasApi {
             ))),
         }
     }
+}
+
+/// What failed about a request, if anything did.
+fn failure_text(entry: &AuditEntry) -> Option<String> {
+    let (kind, message) = match &entry.outcome {
+        Outcome::Status(status) if *status >= 500 => {
+            return Some(format!(
+                "{} {} answered {status}{}",
+                entry.method,
+                entry.target,
+                attempts_note(entry.attempts)
+            ))
+        }
+        Outcome::Status(_) | Outcome::DryRun => return None,
+        Outcome::Denied(m) => ("denied", m),
+        Outcome::Invalid(m) => ("invalid", m),
+        Outcome::Throttled(m) => ("throttled", m),
+        Outcome::BudgetExhausted(m) => ("budget-exhausted", m),
+        Outcome::Unavailable(m) => ("unavailable", m),
+    };
+    Some(format!("{kind}: {message}"))
 }
 
 /// `" after N attempts"` for a request sent more than once, else nothing:

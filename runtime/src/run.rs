@@ -311,6 +311,11 @@ impl Runner {
         let api = &mut store.data_mut().api;
         let stats = api.stats();
         let (audit, audit_dropped) = api.take_audit();
+        let stderr_tail = stderr.tail();
+        let message = match status {
+            RunStatus::Succeeded => message,
+            _ => message.map(|m| explain(m, &stderr_tail, api.last_failure())),
+        };
         Ok(RunReport {
             job: job.name.to_string(),
             run_id: options.run_id,
@@ -324,7 +329,7 @@ impl Runner {
             audit,
             audit_dropped,
             stdout_tail: stdout.tail(),
-            stderr_tail: stderr.tail(),
+            stderr_tail,
             output_truncated: stdout.truncated() || stderr.truncated(),
         })
     }
@@ -395,6 +400,55 @@ fn classify(error: &wasmtime::Error, stderr: &str) -> (RunStatus, Option<i32>, O
     }
 }
 
+/// Most bytes of the job's own error line in a run's error.
+const ERROR_LINE_CAP: usize = 512;
+/// Most bytes of the last Canvas failure in a run's error.
+const CANVAS_ERROR_CAP: usize = 1024;
+
+/// A failed run's error: what happened, the job's own last error line (the
+/// last non-empty line of its stderr, unless the message has it already,
+/// as a panic's does) and the last Canvas request that failed, e.g. `the
+/// job's main returned an error: Error: no courses; last Canvas error:
+/// unavailable: Canvas did not answer GET /api/v1/courses within 2s`.
+fn explain(message: String, stderr: &str, canvas: Option<&str>) -> String {
+    let mut text = message;
+    let line = stderr
+        .lines()
+        .rev()
+        .map(str::trim)
+        // Rust's hint after a panic is not the job's error.
+        .find(|l| !l.is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE"))
+        .map(|l| cut(l, ERROR_LINE_CAP));
+    if let Some(line) = line {
+        if !text.contains(line.trim_end_matches('…')) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+    }
+    if let Some(canvas) = canvas {
+        text.push_str("; last Canvas error: ");
+        text.push_str(&cut(canvas, CANVAS_ERROR_CAP));
+    }
+    text
+}
+
+/// `s` cut to at most `max` bytes on a character boundary, control
+/// characters replaced, `…` at the end when cut.
+fn cut(s: &str, max: usize) -> String {
+    let clean: String = s
+        .chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect();
+    if clean.len() <= max {
+        return clean;
+    }
+    let mut end = max;
+    while !clean.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &clean[..end])
+}
+
 /// "src/main.rs:3:5: boom" from Rust's panic report on stderr.
 fn panic_message(stderr: &str) -> Option<String> {
     let start = stderr.rfind("panicked at ")? + "panicked at ".len();
@@ -431,6 +485,33 @@ mod tests {
             Some("src/bin/misbehave.rs:12:9: boom: the job gave up")
         );
         assert_eq!(panic_message("no panic here"), None);
+    }
+
+    #[test]
+    fn a_failed_run_says_the_jobs_last_error_line_and_the_last_canvas_error() {
+        let stderr = "working\nError: no courses found for account 7\n\n  \n";
+        assert_eq!(
+            explain("the job's main returned an error".into(), stderr, None),
+            "the job's main returned an error: Error: no courses found for account 7"
+        );
+        assert_eq!(
+            explain(
+                "the job exited with code 3".into(),
+                "",
+                Some("unavailable: Canvas did not answer GET /api/v1/courses/1 within 2s ([limits] request_timeout)")
+            ),
+            "the job exited with code 3; last Canvas error: unavailable: Canvas did not answer GET /api/v1/courses/1 within 2s ([limits] request_timeout)"
+        );
+        // A panic's message has the line already.
+        let panic = "thread 'main' panicked at src/main.rs:3:5:\nboom\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n";
+        let m = format!("the job panicked at src/main.rs:3:5: {}", "boom");
+        assert_eq!(explain(m.clone(), panic, None), m);
+        // Long lines are cut, control characters replaced.
+        let long = format!("E\u{1b}[31m{}", "x".repeat(2000));
+        let text = explain("failed".into(), &long, Some(&"y".repeat(5000)));
+        assert!(text.len() < 1700, "{}", text.len());
+        assert!(!text.contains('\u{1b}'));
+        assert!(text.contains("…; last Canvas error: yyy"));
     }
 
     #[test]

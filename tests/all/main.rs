@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod daemon;
 mod dry_run;
+mod durability;
 mod jobs;
 mod privilege;
 mod request_path;

@@ -190,3 +190,22 @@ fn a_core_module_is_refused_with_a_hint() {
         "{missing}"
     );
 }
+
+/// Issue 7: the history's error says why a run failed, not just that main
+/// returned an error.
+#[tokio::test]
+async fn issue_7_a_failed_run_names_the_jobs_own_error_and_the_last_canvas_error() {
+    // Nothing listens there: the request fails with `unavailable`.
+    let ran = misbehave("http://127.0.0.1:9", "canvas-error", "").await;
+    assert_eq!(ran.report.status, RunStatus::Failed);
+    let message = ran.report.message.as_deref().unwrap();
+    assert!(
+        message.starts_with("the job exited with code 1: Error: cannot read course 1: "),
+        "{message}"
+    );
+    assert!(
+        message.contains("; last Canvas error: unavailable: "),
+        "{message}"
+    );
+    assert!(message.contains("after 3 attempts"), "{message}");
+}

@@ -1,6 +1,7 @@
 //! `warden check [--config warden.toml]`: validates everything `serve`
 //! would load, runs nothing, exits non-zero on any error.
 
+use super::out::outln;
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::ExitCode;
@@ -11,10 +12,10 @@ use warden::manifest::Manifest;
 pub fn check(config_path: Option<&Path>) -> Result<ExitCode> {
     let config = super::load_config(config_path)?;
     let (mut errors, mut warnings) = (0usize, 0usize);
-    println!("ok: {}", config.path.display());
+    outln!("ok: {}", config.path.display());
     if let Err(e) = config.canvas.token.read() {
         warnings += 1;
-        println!(
+        outln!(
             "warning: {}: the worker token cannot be read now: {e}",
             config.path.display()
         );
@@ -22,7 +23,7 @@ pub fn check(config_path: Option<&Path>) -> Result<ExitCode> {
     let paths = config.manifest_paths()?;
     if paths.is_empty() {
         warnings += 1;
-        println!(
+        outln!(
             "warning: {}: `jobs` matches no manifest",
             config.path.display()
         );
@@ -34,18 +35,18 @@ pub fn check(config_path: Option<&Path>) -> Result<ExitCode> {
             Ok(m) => m,
             Err(e) => {
                 errors += 1;
-                println!("error: {e}");
+                outln!("error: {e}");
                 continue;
             }
         };
         for warning in manifest.warnings() {
             warnings += 1;
-            println!("warning: {warning}");
+            outln!("warning: {warning}");
         }
         let shown = path.display().to_string();
         if let Some(other) = names.insert(manifest.name.to_string(), shown.clone()) {
             errors += 1;
-            println!(
+            outln!(
                 "error: {shown}: job name {:?} is already used by {other}; job names must be unique",
                 manifest.name.as_str()
             );
@@ -53,24 +54,24 @@ pub fn check(config_path: Option<&Path>) -> Result<ExitCode> {
         }
         if let Err(e) = sandbox.load_job(&manifest) {
             errors += 1;
-            println!("error: {e}");
+            outln!("error: {e}");
             continue;
         }
         if manifest.sha256.is_none() {
             warnings += 1;
-            println!(
+            outln!(
                 "warning: {shown}: the component is not pinned, so whoever can replace {} inherits the job's scopes; `warden pin {shown}` pins it",
                 manifest.component.display()
             );
         }
         let schedule = manifest.schedule_summary();
-        println!(
+        outln!(
             "ok: {shown}: job {}, {} scope(s), {schedule}",
             manifest.name,
             manifest.scopes.len()
         );
     }
-    println!(
+    outln!(
         "{} manifest(s), {errors} error(s), {warnings} warning(s)",
         paths.len()
     );

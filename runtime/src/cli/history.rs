@@ -1,11 +1,12 @@
 //! `warden history [job] [--limit N]` and `warden logs <run-id>`.
 
+use super::out::out;
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 use warden::config::Config;
-use warden::history::{report, History};
+use warden::history::{report, spill, History};
 
 pub(super) fn open(config: &Config) -> Result<History> {
     let Some(state) = &config.state else {
@@ -17,13 +18,23 @@ pub(super) fn open(config: &Config) -> Result<History> {
     if !state.exists() {
         bail!("no run history at {} yet: nothing has run", state.display());
     }
-    Ok(History::open(state)?)
+    // Read-only: never waits for a `warden serve` that holds the write
+    // lock, never migrates.
+    let history = History::open_read_only(state)?;
+    let spill = spill::path_for(state);
+    if spill.exists() {
+        eprintln!(
+            "warning: {} holds writes the history could not take yet; they are stored the next time `warden serve` or `warden run` starts",
+            spill.display()
+        );
+    }
+    Ok(history)
 }
 
 pub fn history(config: Option<&Path>, job: Option<&str>, limit: usize) -> Result<ExitCode> {
     let config = super::load_config(config)?;
     let runs = open(&config)?.runs(job, limit)?;
-    print!("{}", report::runs_table(&runs));
+    out!("{}", report::runs_table(&runs));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -37,6 +48,6 @@ pub fn logs(config: Option<&Path>, run_id: &str) -> Result<ExitCode> {
         );
     };
     let requests = history.requests(run_id)?;
-    print!("{}", report::run_log(&run, &requests));
+    out!("{}", report::run_log(&run, &requests));
     Ok(ExitCode::SUCCESS)
 }

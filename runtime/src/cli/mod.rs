@@ -4,6 +4,7 @@ mod check;
 mod demo;
 mod history;
 mod next;
+mod out;
 mod pin;
 mod run;
 mod scopes;
@@ -216,6 +217,8 @@ pub fn main() -> ExitCode {
     });
     match result {
         Ok(code) => code,
+        // The reader of our output went away (`warden logs … | head`).
+        Err(e) if out::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(EXIT_SETUP)

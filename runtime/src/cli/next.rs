@@ -1,5 +1,6 @@
 //! `warden next [job] [--count N] [--after RFC3339]`.
 
+use super::out::outln;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -49,11 +50,11 @@ pub fn next(
         match (&m.schedule, m.firing.suspend) {
             (Some(schedule), false) => {
                 for line in next_lines(m.name.as_str(), width, schedule, m.timezone, after, count) {
-                    println!("{line}");
+                    outln!("{line}");
                 }
             }
-            (Some(_), true) => println!("{:width$}  suspended", m.name.as_str()),
-            (None, _) => println!(
+            (Some(_), true) => outln!("{:width$}  suspended", m.name.as_str()),
+            (None, _) => outln!(
                 "{:width$}  no schedule (run it with `warden run`)",
                 m.name.as_str()
             ),

@@ -2,6 +2,7 @@
 //! `[job] sha256`, keeping the rest of the file (comments, order) as it is.
 //! From then on the manifest's scopes are granted to that build only.
 
+use super::out::outln;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -22,7 +23,7 @@ pub fn pin(manifest_path: &Path) -> Result<ExitCode> {
     })?;
     let sha256 = sha256_hex(&wasm);
     if manifest.sha256.as_deref() == Some(sha256.as_str()) {
-        println!("{}: already pinned to {sha256}", manifest_path.display());
+        outln!("{}: already pinned to {sha256}", manifest_path.display());
         return Ok(ExitCode::SUCCESS);
     }
 
@@ -37,12 +38,12 @@ pub fn pin(manifest_path: &Path) -> Result<ExitCode> {
     std::fs::rename(&tmp, manifest_path)
         .with_context(|| format!("cannot replace {}", manifest_path.display()))?;
     match &manifest.sha256 {
-        Some(old) => println!(
+        Some(old) => outln!(
             "{}: pin moved from {old} to {sha256} ({})",
             manifest_path.display(),
             manifest.component.display()
         ),
-        None => println!(
+        None => outln!(
             "{}: pinned to {sha256} ({})",
             manifest_path.display(),
             manifest.component.display()

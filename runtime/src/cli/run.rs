@@ -4,12 +4,17 @@
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use chrono::Utc;
 use warden::history::{History, HistoryWriter, NewRun, RunEnd, Trigger};
 use warden::manifest::Manifest;
 use warden::run::{new_run_id, RunOptions, RunReport, RunStatus};
+
+/// How long the history's writes are retried after the run before what is
+/// left goes to the spill file.
+const FLUSH_GRACE: Duration = Duration::from_secs(10);
 
 pub async fn run(
     manifest_path: &Path,
@@ -33,18 +38,9 @@ pub async fn run(
     let mut options = RunOptions::new(run_id.clone());
     options.stdout = Some(Box::new(std::io::stdout()));
     options.stderr = Some(Box::new(std::io::stderr()));
-    if let Some(history) = &history {
-        history.start_run(&NewRun {
-            run_id: run_id.clone(),
-            job: manifest.name.to_string(),
-            scheduled_at: None,
-            started_at: Utc::now(),
-            attempt: 0,
-            trigger: Trigger::Manual,
-        })?;
-    }
-    // The request audit goes through the writer thread, as in `serve`: a
-    // guest's request never waits on the disk.
+    // Every write goes through the writer thread, as in `serve`: a guest's
+    // request never waits on the disk, and a write the disk cannot take now
+    // is retried, or kept in the spill file for the next start.
     let writer = match &history {
         Some(history) => Some(
             HistoryWriter::spawn(Arc::clone(history))
@@ -53,24 +49,45 @@ pub async fn run(
         None => None,
     };
     if let Some((writer, _)) = &writer {
-        let (writer, id) = (writer.clone(), run_id.clone());
-        options.audit_sink = Some(Arc::new(move |entry| writer.record_request(&id, entry)));
+        // The start row is stored before the job starts, or the job does
+        // not run: a run whose Canvas requests cannot be recorded must not
+        // happen.
+        writer
+            .start_run(NewRun {
+                run_id: run_id.clone(),
+                job: manifest.name.to_string(),
+                scheduled_at: None,
+                started_at: Utc::now(),
+                attempt: 0,
+                trigger: Trigger::Manual,
+            })
+            .await
+            .with_context(|| format!("job {} ({})", manifest.name, manifest.path.display()))?;
+        options.audit_sink = Some(writer.audit_sink(&run_id));
     }
     let result = runner
         .run(&manifest, &component, options)
         .await
         .with_context(|| format!("job {} ({})", manifest.name, manifest.path.display()));
     if let Some((writer, thread)) = writer {
-        // The run (and its sink) is over: drain the audit before the end row.
-        drop(writer);
-        thread.finish();
-    }
-    if let Some(history) = &history {
         let end = match &result {
             Ok(report) => RunEnd::from_report(report, Utc::now()),
             Err(e) => RunEnd::without_report(RunStatus::Failed, format!("{e:#}"), Utc::now()),
         };
-        history.finish_run(&run_id, &end)?;
+        writer.finish_run(&run_id, end);
+        drop(writer);
+        let spilled = tokio::task::spawn_blocking(move || thread.finish(FLUSH_GRACE))
+            .await
+            .unwrap_or(0);
+        if spilled > 0 {
+            if let Some(history) = &history {
+                eprintln!(
+                    "warning: run history {} could not be written; {spilled} write(s) of this run wait in {} and are stored the next time Warden opens it",
+                    history.path().display(),
+                    warden::history::spill::path_for(history.path()).display()
+                );
+            }
+        }
     }
     let report = result?;
     eprintln!("{}", report.summary());

@@ -1,5 +1,6 @@
 //! `warden scopes explain|suggest|unused|diff`: least privilege.
 
+use super::out::outln;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -28,7 +29,7 @@ pub fn explain(method: &str, path: &str) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     for scope in scopes {
-        println!("{scope}");
+        outln!("{scope}");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -91,28 +92,28 @@ pub fn suggest(config: Option<&Path>, job: &str, runs: usize) -> Result<ExitCode
     let suggestion = privilege::suggest(&requests);
     let manifest = find_manifest(&config, job).ok();
 
-    println!(
+    outln!(
         "# Canvas scopes for job {job:?}: the fewest that allow every request of its last {} run(s)",
         audit.runs.len()
     );
-    println!(
+    outln!(
         "# ({} request(s), {} of them denied; {} distinct).",
         requests.len(),
         denied_rows,
         suggestion.distinct
     );
     for (skip, count) in &skipped {
-        println!("# Skipped {count} request(s): {}.", skip.reason());
+        outln!("# Skipped {count} request(s): {}.", skip.reason());
     }
     if !suggestion.proven_minimal {
-        println!(
+        outln!(
             "# The search for a smaller set ran out of steps; this set may not be the smallest."
         );
     }
     if let Some(m) = &manifest {
-        println!("# Paste into [canvas] of {}:", m.path.display());
+        outln!("# Paste into [canvas] of {}:", m.path.display());
     }
-    println!("scopes = [");
+    outln!("scopes = [");
     for s in &suggestion.scopes {
         let newly_denied = s.requests.iter().filter(|r| denied.contains(r)).count();
         let mut notes = Vec::new();
@@ -131,13 +132,13 @@ pub fn suggest(config: Option<&Path>, job: &str, runs: usize) -> Result<ExitCode
         if let Some((method, path)) = s.requests.first() {
             notes.push(format!("e.g. {method} {path}"));
         }
-        println!("    {:?},  # {}", s.scope, notes.join(", "));
+        outln!("    {:?},  # {}", s.scope, notes.join(", "));
     }
-    println!("]");
+    outln!("]");
     if !suggestion.uncovered.is_empty() {
-        println!("# No Canvas scope allows these; they stay denied whatever the manifest says:");
+        outln!("# No Canvas scope allows these; they stay denied whatever the manifest says:");
         for (method, path) in &suggestion.uncovered {
-            println!("#   {method} {path}");
+            outln!("#   {method} {path}");
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -151,7 +152,7 @@ pub fn unused(config: Option<&Path>, job: &str, runs: usize) -> Result<ExitCode>
     let audit = audit(&config, job, runs)?;
     let used = audit.requests.iter().filter_map(|r| r.scope.as_deref());
     let unused = privilege::unused(&manifest.scopes, used);
-    println!(
+    outln!(
         "# job {job:?} ({}): {} of {} scope(s) unused in its last {} run(s) ({} request(s))",
         manifest.path.display(),
         unused.len(),
@@ -160,7 +161,7 @@ pub fn unused(config: Option<&Path>, job: &str, runs: usize) -> Result<ExitCode>
         audit.requests.len()
     );
     for scope in unused {
-        println!("{scope}");
+        outln!("{scope}");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -207,16 +208,16 @@ pub fn diff(old: &Path, new: Option<&Path>) -> Result<ExitCode> {
     };
     let new_name = new.unwrap_or(old).display().to_string();
     let diff = privilege::diff(&old_manifest, &new_manifest);
-    println!("# {old_name} -> {new_name}");
+    outln!("# {old_name} -> {new_name}");
     if diff.is_empty() {
-        println!("# no change to what the job may do");
+        outln!("# no change to what the job may do");
         return Ok(ExitCode::SUCCESS);
     }
     for change in &diff.changes {
-        println!("{change}");
+        outln!("{change}");
     }
     let (grants, removes) = diff.counts();
-    println!(
+    outln!(
         "# {grants} grant(s) added, {removes} taken away, {} other change(s)",
         diff.changes.len() - grants - removes
     );

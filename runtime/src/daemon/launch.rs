@@ -9,8 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::JobDef;
 use crate::clock::Clock;
-use crate::history::{HistoryWriter, NewRun, RunEnd, Trigger};
-use crate::host::AuditSink;
+use crate::history::{HistoryWriter, NewRun, RunEnd, StartRefused, Trigger};
 use crate::run::{new_run_id, RunOptions, RunStatus, Runner};
 
 /// What a run task reports when it ends.
@@ -18,9 +17,18 @@ use crate::run::{new_run_id, RunOptions, RunStatus, Runner};
 pub struct Done {
     pub path: PathBuf,
     pub run_id: String,
-    pub status: RunStatus,
+    pub ended: Ended,
     pub scheduled: DateTime<Utc>,
     pub attempt: u32,
+}
+
+/// How a run task ended.
+#[derive(Debug)]
+pub enum Ended {
+    /// The job ran and ended so.
+    Ran(RunStatus),
+    /// Its start could not be recorded, so the job did not run.
+    NotStarted(StartRefused),
 }
 
 /// Everything needed to start runs.
@@ -32,8 +40,9 @@ pub struct Launch {
 }
 
 impl Launch {
-    /// Records the run as started and spawns it. Sending a reason on the
-    /// returned channel cancels it.
+    /// Spawns a run: it starts once its start row is stored (or does not
+    /// start at all when it cannot be). Sending a reason on the returned
+    /// channel cancels it.
     pub fn spawn(
         &self,
         path: &Path,
@@ -53,11 +62,6 @@ impl Launch {
             attempt,
             trigger,
         };
-        self.writer.start_run(started);
-        tracing::info!(
-            "job {job}: run {run_id} started ({}, scheduled {scheduled})",
-            trigger.as_str()
-        );
 
         let task = RunTask {
             runner: self.runner.clone(),
@@ -69,11 +73,23 @@ impl Launch {
         let done = self.done.clone();
         let path = path.to_path_buf();
         tokio::spawn(async move {
-            let status = task.run(cancelled).await;
+            // The start row is stored before the job starts, so every run
+            // that talks to Canvas has a row its requests belong to.
+            let ended = match task.writer.start_run(started).await {
+                Ok(()) => {
+                    tracing::info!(
+                        "job {job}: run {} started ({}, scheduled {scheduled})",
+                        task.run_id,
+                        trigger.as_str()
+                    );
+                    Ended::Ran(task.run(cancelled).await)
+                }
+                Err(refused) => Ended::NotStarted(refused),
+            };
             let _ = done.send(Done {
                 path,
                 run_id: task.run_id,
-                status,
+                ended,
                 scheduled,
                 attempt,
             });
@@ -94,10 +110,8 @@ impl RunTask {
     /// Runs the job until it ends or is cancelled, and records the end.
     async fn run(&self, cancelled: oneshot::Receiver<String>) -> RunStatus {
         let job = self.def.manifest.name.as_str();
-        let (writer, run_id) = (self.writer.clone(), self.run_id.clone());
-        let sink: AuditSink = Arc::new(move |entry| writer.record_request(&run_id, entry));
         let mut options = RunOptions::new(self.run_id.clone());
-        options.audit_sink = Some(sink);
+        options.audit_sink = Some(self.writer.audit_sink(&self.run_id));
 
         // The run is a task of its own so that a panic inside it is an
         // error here, not a lost run, and cancelling it drops the guest.

@@ -14,8 +14,9 @@ mod launch;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot};
@@ -23,14 +24,16 @@ use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::history::{History, HistoryError, HistoryWriter, Retention, Trigger, WriterThread};
-use crate::manifest::Concurrency;
+use crate::history::{
+    History, HistoryError, HistoryWriter, Retention, Trigger, WriterHealth, WriterThread,
+};
+use crate::manifest::{CatchUp, Concurrency};
 use crate::run::Runner;
 use crate::scheduler::{decide_due, Decision};
 
 pub use jobs::JobDef;
 use jobs::{Changes, Table};
-use launch::{Done, Launch};
+use launch::{Done, Ended, Launch};
 
 /// Why the daemon could not start.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +69,9 @@ struct Slot {
     pending: Vec<Pending>,
     /// Runs going, by run id, each with the sender that cancels it.
     running: HashMap<String, Option<oneshot::Sender<String>>>,
+    /// The latest firing that did not run because the history could not be
+    /// written; caught up (`catch_up = "latest"`) once it can.
+    missed: Option<DateTime<Utc>>,
 }
 
 impl Slot {
@@ -76,6 +82,7 @@ impl Slot {
             next: None,
             pending: Vec::new(),
             running: HashMap::new(),
+            missed: None,
         };
         slot.plan();
         slot
@@ -118,6 +125,7 @@ pub struct DaemonHandle {
     task: JoinHandle<()>,
     history: Arc<History>,
     writer: WriterThread,
+    missed: Arc<AtomicU64>,
 }
 
 impl DaemonHandle {
@@ -127,9 +135,11 @@ impl DaemonHandle {
     }
 
     /// Stops firing, lets running jobs finish for up to `grace`, then
-    /// cancels the rest (recorded as cancelled), waits until the history
-    /// has every write, and returns.
+    /// cancels the rest (recorded as cancelled), stores every pending write
+    /// in the history (what cannot be stored by the end of `grace` goes to
+    /// the spill file, for the next start), and returns.
     pub async fn shutdown(self, grace: Duration) {
+        let began = Instant::now();
         let (done, wait) = oneshot::channel();
         if self
             .commands
@@ -140,11 +150,18 @@ impl DaemonHandle {
         }
         let _ = self.task.await;
         let writer = self.writer;
-        let _ = tokio::task::spawn_blocking(move || writer.finish()).await;
+        let left = grace.saturating_sub(began.elapsed());
+        let _ = tokio::task::spawn_blocking(move || writer.finish(left)).await;
     }
 
     pub fn history(&self) -> &Arc<History> {
         &self.history
+    }
+
+    /// Firings that did not run because the run history could not be
+    /// written (each is recorded as a `skipped` row once it can).
+    pub fn missed_unrecorded(&self) -> u64 {
+        self.missed.load(Ordering::Relaxed)
     }
 }
 
@@ -158,6 +175,10 @@ pub async fn start(
         config: config.path.display().to_string(),
     })?;
     let history = Arc::new(History::open(state)?);
+    // The writer first stores what an earlier process spilled, so that only
+    // runs that really have no end are marked interrupted.
+    let (writer, writer_thread) = HistoryWriter::spawn(Arc::clone(&history))
+        .map_err(|e| DaemonError::Setup(format!("cannot start the history writer: {e}")))?;
     let now = clock.now();
     let interrupted = history.mark_interrupted(now)?;
     if interrupted > 0 {
@@ -172,8 +193,8 @@ pub async fn start(
     if let Err(e) = history.prune(&retention, now) {
         tracing::warn!("cannot prune the run history: {e}");
     }
-    let (writer, writer_thread) = HistoryWriter::spawn(Arc::clone(&history))
-        .map_err(|e| DaemonError::Setup(format!("cannot start the history writer: {e}")))?;
+    let health = writer.health();
+    let missed = Arc::new(AtomicU64::new(0));
 
     let (commands, command_rx) = mpsc::unbounded_channel();
     let (done_tx, done_rx) = mpsc::unbounded_channel();
@@ -194,6 +215,9 @@ pub async fn start(
         slots: HashMap::new(),
         agenda: Agenda::new(),
         pending: Agenda::new(),
+        health,
+        missed: Arc::clone(&missed),
+        missed_log: None,
     };
     // The first load completes before `start` returns.
     daemon.sync(false);
@@ -215,6 +239,7 @@ pub async fn start(
         task,
         history,
         writer: writer_thread,
+        missed,
     })
 }
 
@@ -242,6 +267,12 @@ struct Daemon {
     agenda: Agenda,
     /// Jittered and retried starts.
     pending: Agenda,
+    /// Whether the history takes writes (no run starts while it does not).
+    health: WriterHealth,
+    /// Firings not run because the history could not be written.
+    missed: Arc<AtomicU64>,
+    /// When such a firing was last logged, and how many since.
+    missed_log: Option<(Instant, u64)>,
 }
 
 impl Daemon {
@@ -268,6 +299,11 @@ impl Daemon {
                 Some(synced) = wait(&mut self.syncing) => self.synced(synced),
                 _ = prune.tick() => self.prune(),
                 Some(finished) = done.recv() => self.finished(finished),
+                Ok(()) = self.health.changed() => {
+                    if *self.health.borrow_and_update() {
+                        self.history_recovered();
+                    }
+                }
                 command = commands.recv() => match command {
                     Some(Command::Reload) => self.sync(true),
                     Some(Command::Shutdown { grace, done: reply }) => {
@@ -330,6 +366,17 @@ impl Daemon {
     /// Starts a run for a due firing, as the job's concurrency says.
     fn start(&mut self, path: &PathBuf, def: &Arc<JobDef>, pending: Pending) {
         let job = def.manifest.name.as_str();
+        if !self.launch.writer.is_writable() {
+            let reason = "missed: the run history cannot be written; the job did not run";
+            self.launch.writer.record_skipped(
+                job,
+                pending.scheduled,
+                reason.to_string(),
+                self.clock.now(),
+            );
+            self.missed_firing(path, pending.scheduled, reason);
+            return;
+        }
         let Some(slot) = self.slots.get_mut(path) else {
             return;
         };
@@ -375,17 +422,25 @@ impl Daemon {
             return;
         };
         slot.running.remove(&done.run_id);
+        let status = match done.ended {
+            Ended::Ran(status) => status,
+            Ended::NotStarted(refused) => {
+                let reason = refused.to_string();
+                self.missed_firing(&done.path, done.scheduled, &reason);
+                return;
+            }
+        };
         let Some(retry) = slot.def.manifest.firing.retry else {
             return;
         };
-        if done.status.is_failure() && done.attempt < retry.attempts {
+        if status.is_failure() && done.attempt < retry.attempts {
             let wait = crate::retry::doubled(retry.backoff, done.attempt);
             let at = self.clock.now() + to_chrono(wait);
             tracing::info!(
                 "job {}: run {} {}; retry {} of {} in {}s",
                 slot.def.manifest.name,
                 done.run_id,
-                done.status,
+                status,
                 done.attempt + 1,
                 retry.attempts,
                 wait.as_secs()
@@ -398,6 +453,79 @@ impl Daemon {
             });
             self.pending.push(Reverse((at, done.path)));
         }
+    }
+
+    /// A firing did not run because the history could not be written: it is
+    /// counted, logged (at most once a minute), and remembered for
+    /// `catch_up = "latest"`. Its `skipped` row is queued already.
+    fn missed_firing(&mut self, path: &PathBuf, scheduled: DateTime<Utc>, reason: &str) {
+        self.missed.fetch_add(1, Ordering::Relaxed);
+        let Some(slot) = self.slots.get_mut(path) else {
+            return;
+        };
+        if matches!(slot.def.manifest.firing.catch_up, CatchUp::Latest { .. }) {
+            slot.missed = Some(slot.missed.map_or(scheduled, |m| m.max(scheduled)));
+        }
+        let now = Instant::now();
+        match &mut self.missed_log {
+            Some((at, count)) if now.duration_since(*at) < crate::history::REPORT_EVERY => {
+                *count += 1;
+            }
+            last => {
+                let before = last.map_or(0, |(_, count)| count);
+                let also = if before > 0 {
+                    format!(" ({before} more firing(s) were not run in the last minute)")
+                } else {
+                    String::new()
+                };
+                tracing::error!(
+                    "job {}: firing for {scheduled} not run: {reason}{also}; firings are not run until the history can be written",
+                    slot.def.manifest.name
+                );
+                *last = Some((now, 0));
+            }
+        }
+    }
+
+    /// The history takes writes again: missed firings of `catch_up =
+    /// "latest"` jobs run once, as after downtime.
+    fn history_recovered(&mut self) {
+        let now = self.clock.now();
+        if let Some((_, count)) = self.missed_log.take() {
+            if count > 0 {
+                tracing::error!("{count} more firing(s) were not run while the run history could not be written");
+            }
+        }
+        let mut caught_up = 0;
+        for (path, slot) in &mut self.slots {
+            let Some(scheduled) = slot.missed.take() else {
+                continue;
+            };
+            if let CatchUp::Latest {
+                deadline: Some(deadline),
+            } = slot.def.manifest.firing.catch_up
+            {
+                if now - scheduled > to_chrono(deadline) {
+                    continue;
+                }
+            }
+            slot.pending.push(Pending {
+                at: now,
+                scheduled,
+                attempt: 0,
+                trigger: Trigger::CatchUp,
+            });
+            self.pending.push(Reverse((now, path.clone())));
+            caught_up += 1;
+        }
+        tracing::info!(
+            "the run history takes writes again; firings run as scheduled{}",
+            if caught_up > 0 {
+                format!(", {caught_up} missed one(s) caught up now")
+            } else {
+                String::new()
+            }
+        );
     }
 
     /// Checks the files the config's globs match, on a blocking thread:

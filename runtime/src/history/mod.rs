@@ -18,6 +18,7 @@
 mod bounds;
 pub mod report;
 pub mod schema;
+pub mod spill;
 #[cfg(test)]
 mod tests;
 mod writer;
@@ -35,7 +36,7 @@ use crate::run::{RunReport, RunStatus};
 
 pub use bounds::{TAIL_CAP, TEXT_CAP};
 pub use schema::SCHEMA_VERSION;
-pub use writer::{HistoryWriter, WriterThread};
+pub use writer::{HistoryWriter, StartRefused, WriterHealth, WriterThread, REPORT_EVERY};
 
 /// What the run history could not do. Every message names the database.
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +84,20 @@ pub enum HistoryError {
     DuplicateRun { path: PathBuf, run_id: String },
     #[error("run history {} has no run {run_id}", path.display())]
     UnknownRun { path: PathBuf, run_id: String },
+    #[error(
+        "run history {} has schema {found}, older than this Warden's {supported}; `warden serve` or `warden run` upgrades it (read-only commands never write)",
+        path.display()
+    )]
+    OlderSchema {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    #[error("cannot read the spill file {}: {source}", path.display())]
+    Spill {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// A stored value this Warden cannot read (a newer Warden wrote it, or
     /// the file was edited by hand).
     #[error("run history {}: {what}: {detail}", path.display())]
@@ -91,6 +106,21 @@ pub enum HistoryError {
         what: String,
         detail: String,
     },
+}
+
+impl HistoryError {
+    /// Whether the same write may succeed later (the disk was full, the file
+    /// read-only or locked, an I/O error), as opposed to a write that can
+    /// never succeed (a run that does not exist, a value it cannot hold).
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            HistoryError::Database { .. }
+                | HistoryError::Open { .. }
+                | HistoryError::CreateFolder { .. }
+                | HistoryError::Spill { .. }
+        )
+    }
 }
 
 /// What made a run start.
@@ -247,8 +277,9 @@ pub struct RequestRow {
     pub scope: Option<String>,
     /// The HTTP status, when Canvas answered.
     pub status: Option<u16>,
-    /// `"ok"` when Canvas answered (`"ok after 3 attempts"` when it was
-    /// retried), `"dry-run: not sent"` for a write in a dry run, else
+    /// `"ok"` when Canvas answered below 400 (`"ok after 3 attempts"` when
+    /// it was retried), the status when it answered 400 or more (`"500
+    /// after 3 attempts"`), `"dry-run: not sent"` for a write in a dry run, else
     /// `"denied: …"`, `"invalid: …"`, `"throttled: …"`,
     /// `"budget-exhausted: …"` or `"unavailable: …"`.
     pub outcome: String,
@@ -318,8 +349,36 @@ impl History {
         })
     }
 
+    /// Opens an existing database to read it only, as `warden history`,
+    /// `logs`, `next` and `scopes` do: no file or folder is created, nothing
+    /// is written (no switch to WAL mode, no migration), and no write lock
+    /// is ever needed, so a `warden serve` holding one does not stop it. A
+    /// database of another schema than this Warden's is refused with a
+    /// message that says which.
+    pub fn open_read_only(path: &Path) -> Result<History, HistoryError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|source| HistoryError::Open {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        schema::prepare_read_only(&conn, path)?;
+        Ok(History {
+            path: path.to_path_buf(),
+            conn: Mutex::new(conn),
+        })
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// How long a statement waits for another connection's lock before it
+    /// fails ([`schema::BUSY_TIMEOUT`] unless changed; tests shorten it).
+    pub fn set_busy_timeout(&self, timeout: std::time::Duration) -> Result<(), HistoryError> {
+        self.lock()
+            .busy_timeout(timeout)
+            .map_err(self.db_err("set the busy timeout"))
     }
 
     /// The connection. A thread that panicked while holding it cannot have
@@ -404,6 +463,28 @@ impl History {
         run_id: &str,
         entries: &[AuditEntry],
     ) -> Result<(), HistoryError> {
+        self.store_requests(run_id, None, entries)
+    }
+
+    /// Records a run's Canvas requests numbered `first_seq`, `first_seq + 1`,
+    /// …, in one transaction. A number the run already has is left as it
+    /// is, so storing the same requests again (a retried write, a spill
+    /// replayed twice) changes nothing.
+    pub fn record_numbered_requests(
+        &self,
+        run_id: &str,
+        first_seq: u64,
+        entries: &[AuditEntry],
+    ) -> Result<(), HistoryError> {
+        self.store_requests(run_id, Some(first_seq), entries)
+    }
+
+    fn store_requests(
+        &self,
+        run_id: &str,
+        first_seq: Option<u64>,
+        entries: &[AuditEntry],
+    ) -> Result<(), HistoryError> {
         let action = || format!("record the requests of run {run_id}");
         let mut conn = self.lock();
         let tx = conn
@@ -420,21 +501,26 @@ impl History {
                 run_id: run_id.to_string(),
             });
         }
-        let last: i64 = tx
-            .query_row(
-                "SELECT COALESCE(MAX(seq), 0) FROM requests WHERE run_id = ?1",
-                [run_id],
-                |r| r.get(0),
-            )
-            .map_err(self.db_err(action()))?;
+        let first = match first_seq {
+            Some(first) => bounds::count(first),
+            None => tx
+                .query_row(
+                    "SELECT COALESCE(MAX(seq), 0) FROM requests WHERE run_id = ?1",
+                    [run_id],
+                    |r| r.get::<_, i64>(0),
+                )
+                .map_err(self.db_err(action()))?
+                .saturating_add(1),
+        };
         {
             let mut insert = tx
                 .prepare_cached(
                     "INSERT INTO requests (run_id, seq, at, method, target, scope, status, outcome, duration_ms)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                     ON CONFLICT (run_id, seq) DO NOTHING",
                 )
                 .map_err(self.db_err(action()))?;
-            for (seq, entry) in (last.saturating_add(1)..).zip(entries) {
+            for (seq, entry) in (first..).zip(entries) {
                 let (status, outcome) = outcome_columns(&entry.outcome, entry.attempts);
                 insert
                     .execute(params![
@@ -498,10 +584,42 @@ impl History {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<String, HistoryError> {
+        let run_id = crate::run::new_run_id_at(now);
+        self.record_skipped_as(&run_id, job, scheduled_at, reason, now)
+    }
+
+    /// [`History::record_skipped`] with the run id chosen beforehand. When
+    /// the run id is taken by the same skipped firing (the write is
+    /// repeated), nothing changes; when another run has it (a random suffix
+    /// collided), the row gets a new id. Returns the row's run id.
+    pub fn record_skipped_as(
+        &self,
+        run_id: &str,
+        job: &str,
+        scheduled_at: DateTime<Utc>,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, HistoryError> {
         let conn = self.lock();
         let mut attempts = 0;
+        let mut run_id = run_id.to_string();
         loop {
-            let run_id = crate::run::new_run_id_at(now);
+            let same: Option<(String, Option<i64>, String)> = conn
+                .query_row(
+                    "SELECT job, scheduled_at, status FROM runs WHERE run_id = ?1",
+                    [&run_id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()
+                .map_err(self.db_err(format!("record a skipped firing of job {job}")))?;
+            if let Some((j, at, status)) = same {
+                if j == job
+                    && at == Some(bounds::to_ms(scheduled_at))
+                    && status == RunStatus::Skipped.as_str()
+                {
+                    return Ok(run_id);
+                }
+            }
             let result = conn.execute(
                 &format!("INSERT INTO runs ({RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?4, ?5, NULL, ?6, 0, 0, 0, '', '', 0, ?7)"),
                 params![
@@ -522,6 +640,7 @@ impl History {
                         && attempts < 8 =>
                 {
                     attempts += 1;
+                    run_id = crate::run::new_run_id_at(now);
                 }
                 Err(e) => {
                     return Err(self.db_err(format!("record a skipped firing of job {job}"))(e))
@@ -550,12 +669,13 @@ impl History {
         .transpose()
     }
 
-    /// Records that the scheduler fired `job` at `at`, replacing the last.
+    /// Records that the scheduler fired `job` at `at`. The stored time only
+    /// moves forward: an older time (a write repeated late) is ignored.
     pub fn set_last_fire(&self, job: &str, at: DateTime<Utc>) -> Result<(), HistoryError> {
         self.lock()
             .execute(
                 "INSERT INTO fires (job, last_fire) VALUES (?1, ?2)
-                 ON CONFLICT (job) DO UPDATE SET last_fire = excluded.last_fire",
+                 ON CONFLICT (job) DO UPDATE SET last_fire = MAX(last_fire, excluded.last_fire)",
                 params![job, bounds::to_ms(at)],
             )
             .map(|_| ())
@@ -744,11 +864,14 @@ impl History {
 }
 
 /// The `status` and `outcome` columns of a request. A request retried
-/// before its final outcome says how many attempts it took.
+/// before its final outcome says how many attempts it took. An answer of
+/// 400 or more is not `ok`: its outcome is its status (`500 after 3
+/// attempts`).
 fn outcome_columns(outcome: &Outcome, attempts: u32) -> (Option<u16>, String) {
     let retried = crate::host::attempts_note(attempts);
     match outcome {
-        Outcome::Status(status) => (Some(*status), format!("ok{retried}")),
+        Outcome::Status(status) if *status < 400 => (Some(*status), format!("ok{retried}")),
+        Outcome::Status(status) => (Some(*status), format!("{status}{retried}")),
         Outcome::DryRun => (None, DRY_RUN_OUTCOME.to_string()),
         Outcome::Denied(m) => (None, format!("{DENIED_OUTCOME}{m}")),
         Outcome::Invalid(m) => (None, format!("{INVALID_OUTCOME}{m}")),

@@ -121,6 +121,46 @@ pub(super) fn prepare(conn: &mut Connection, path: &Path) -> Result<(), HistoryE
     migrate(conn, path)
 }
 
+/// Configures a connection opened read-only: the same ownership checks as
+/// [`prepare`], and the schema must be this Warden's, since a read-only
+/// connection cannot migrate.
+pub(super) fn prepare_read_only(conn: &Connection, path: &Path) -> Result<(), HistoryError> {
+    let open_err = |source| HistoryError::Open {
+        path: path.to_path_buf(),
+        source,
+    };
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+    let version = user_version(conn).map_err(open_err)?;
+    check_version(version, path)?;
+    let application_id: i32 = conn
+        .pragma_query_value(None, "application_id", |r| r.get(0))
+        .map_err(open_err)?;
+    if version == 0 && application_id == 0 {
+        let objects: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+            .map_err(open_err)?;
+        if objects != 0 {
+            return Err(HistoryError::NotWarden {
+                path: path.to_path_buf(),
+                detail: format!("it holds {objects} tables or indexes of something else"),
+            });
+        }
+    } else if application_id != APPLICATION_ID {
+        return Err(HistoryError::NotWarden {
+            path: path.to_path_buf(),
+            detail: format!("its application id is {application_id:#010x}"),
+        });
+    }
+    if version < SCHEMA_VERSION {
+        return Err(HistoryError::OlderSchema {
+            path: path.to_path_buf(),
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}
+
 fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))
 }
@@ -372,5 +412,81 @@ mod tests {
             )),
             "{error}"
         );
+    }
+
+    #[test]
+    fn read_only_opening_needs_no_write_lock_and_writes_nothing() {
+        let dir = scratch("read-only-locked");
+        let path = dir.join("warden.db");
+        let history = History::open(&path).unwrap();
+        history
+            .record_skipped(
+                "j",
+                "2026-01-01T00:00:00Z".parse().unwrap(),
+                "x",
+                "2026-01-01T00:00:00Z".parse().unwrap(),
+            )
+            .unwrap();
+        drop(history);
+        // Another process holds the write lock, as `warden serve` does
+        // while it writes.
+        let mut holder = raw(&path);
+        let lock = holder
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .unwrap();
+        let started = std::time::Instant::now();
+        let reader = History::open_read_only(&path).unwrap();
+        assert_eq!(reader.runs(None, 10).unwrap().len(), 1);
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "waited {:?} for the lock",
+            started.elapsed()
+        );
+        // It cannot write.
+        assert!(reader
+            .set_last_fire("j", "2026-01-01T00:00:00Z".parse().unwrap())
+            .is_err());
+        drop(lock);
+    }
+
+    #[test]
+    fn read_only_opening_creates_nothing() {
+        let dir = scratch("read-only-missing");
+        let path = dir.join("sub/warden.db");
+        let error = History::open_read_only(&path).expect_err("no file");
+        assert!(
+            error
+                .to_string()
+                .starts_with(&format!("cannot open run history {}: ", path.display())),
+            "{error}"
+        );
+        assert!(!dir.join("sub").exists());
+    }
+
+    #[test]
+    fn read_only_opening_of_an_older_schema_says_how_to_upgrade() {
+        let dir = scratch("read-only-older");
+        let path = dir.join("warden.db");
+        // An empty SQLite file: schema 0, as a Warden that has not
+        // migrated it yet would find it.
+        raw(&path)
+            .execute_batch("PRAGMA user_version = 0;")
+            .unwrap();
+        let before = std::fs::read(&path).unwrap();
+        let error = History::open_read_only(&path).expect_err("too old");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "run history {} has schema 0, older than this Warden's {SCHEMA_VERSION}; `warden serve` or `warden run` upgrades it (read-only commands never write)",
+                path.display()
+            )
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        // Newer and foreign files are refused as by `open`.
+        newer_database(&path, SCHEMA_VERSION + 1);
+        assert!(matches!(
+            History::open_read_only(&path),
+            Err(HistoryError::NewerSchema { .. })
+        ));
     }
 }

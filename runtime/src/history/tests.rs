@@ -321,7 +321,7 @@ fn requests_are_numbered_within_their_run() {
             (None, "budget-exhausted: 10000 spent"),
             (None, "unavailable: connection refused"),
             (None, "dry-run: not sent"),
-            (Some(503), "ok after 3 attempts"),
+            (Some(503), "503 after 3 attempts"),
         ]
     );
     assert_eq!(
@@ -481,9 +481,10 @@ fn last_fire_round_trips_and_is_overwritten() {
     h.set_last_fire("sync", t(60)).unwrap();
     assert_eq!(h.last_fire("sync").unwrap(), Some(t(60)));
     assert_eq!(h.last_fire("other").unwrap(), Some(t(5)));
-    // Going back is recorded too (the caller decides what is last).
+    // It never goes back: a write repeated late (a spill replayed after
+    // newer writes) must not make the scheduler fire again.
     h.set_last_fire("sync", t(30)).unwrap();
-    assert_eq!(h.last_fire("sync").unwrap(), Some(t(30)));
+    assert_eq!(h.last_fire("sync").unwrap(), Some(t(60)));
 }
 
 #[test]
@@ -765,4 +766,48 @@ fn triggers_round_trip_through_text() {
         "cron".parse::<Trigger>().unwrap_err().to_string(),
         "unknown run trigger \"cron\"; expected one of schedule, catch-up, retry, manual"
     );
+}
+
+#[test]
+fn numbered_requests_and_named_skips_can_be_stored_twice() {
+    let h = open("idempotent");
+    h.start_run(&new_run("a", "j", t(0))).unwrap();
+    let batch = [
+        audit("/a/1", Outcome::Status(200)),
+        audit("/a/2", Outcome::Status(200)),
+    ];
+    h.record_numbered_requests("a", 1, &batch).unwrap();
+    // The same write again, and one overlapping it.
+    h.record_numbered_requests("a", 1, &batch).unwrap();
+    h.record_numbered_requests(
+        "a",
+        2,
+        &[batch[1].clone(), audit("/a/3", Outcome::Status(500))],
+    )
+    .unwrap();
+    let rows = h.requests("a").unwrap();
+    let got: Vec<(u64, &str, &str)> = rows
+        .iter()
+        .map(|r| (r.seq, r.target.as_str(), r.outcome.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [(1, "/a/1", "ok"), (2, "/a/2", "ok"), (3, "/a/3", "500")]
+    );
+
+    let id = h
+        .record_skipped_as("s1", "j", t(5), "missed: x", t(6))
+        .unwrap();
+    assert_eq!(id, "s1");
+    assert_eq!(
+        h.record_skipped_as("s1", "j", t(5), "missed: x", t(6))
+            .unwrap(),
+        "s1"
+    );
+    // A run id another run has: the skipped row gets a new one.
+    let other = h
+        .record_skipped_as("a", "j", t(5), "missed: y", t(6))
+        .unwrap();
+    assert_ne!(other, "a");
+    assert_eq!(h.runs(Some("j"), 10).unwrap().len(), 3);
 }

@@ -1,5 +1,6 @@
 //! One misbehaviour per MODE: spin, alloc, recurse, panic, exit, chatty,
-//! hang (a Canvas request that never gets an answer), ok.
+//! hang (a Canvas request that never gets an answer), canvas-error (gives
+//! up after a refused Canvas request), ok.
 
 use std::hint::black_box;
 
@@ -42,6 +43,14 @@ fn main() {
         "hang" => {
             let r = warden_sdk::canvas::get("/api/v1/courses/1").send();
             println!("hang: request returned: {:?}", r.map(|r| r.status()));
+        }
+        "canvas-error" => {
+            // A job that gives up on a failed Canvas call, as most do.
+            if let Err(e) = warden_sdk::canvas::get("/api/v1/courses/1").send() {
+                eprintln!("working on course 1");
+                eprintln!("Error: cannot read course 1: {e}");
+                std::process::exit(1);
+            }
         }
         "ok" => println!("misbehave: fine"),
         other => {
