@@ -319,6 +319,7 @@ async fn a_write_lock_held_by_another_process_loses_nothing() {
     // Once a minute at most, not once per attempt.
     assert_eq!(log.matches("cannot write (").count(), 1, "{log}");
     assert_eq!(log.matches("not run: ").count(), 1, "{log}");
+    assert_eq!(log.matches("takes writes again").count(), 1, "{log}");
     // catch_up = "latest": the latest missed firing ran once the history
     // took writes again.
     assert!(

@@ -497,7 +497,7 @@ impl Worker {
                     last_report: now,
                     attempts: 1,
                 });
-                self.health.send_replace(false);
+                self.set_health(false);
             }
             Some(f) => {
                 f.attempts = f.attempts.saturating_add(1);
@@ -524,7 +524,16 @@ impl Worker {
                 f.since.elapsed().as_secs_f64()
             );
         }
-        self.health.send_replace(true);
+        self.set_health(true);
+    }
+
+    /// Tells the watchers, only when it changes.
+    fn set_health(&self, writable: bool) {
+        self.health.send_if_modified(|now| {
+            let changed = *now != writable;
+            *now = writable;
+            changed
+        });
     }
 
     fn backoff(&self) -> Duration {
