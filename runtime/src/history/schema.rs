@@ -78,31 +78,8 @@ pub(super) fn prepare(conn: &mut Connection, path: &Path) -> Result<(), HistoryE
         path: path.to_path_buf(),
         source,
     };
-    conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
-
     // Read-only checks first: nothing below may write to a file we refuse.
-    let version = user_version(conn).map_err(open_err)?;
-    check_version(version, path)?;
-    let application_id: i32 = conn
-        .pragma_query_value(None, "application_id", |r| r.get(0))
-        .map_err(open_err)?;
-    let objects: i64 = conn
-        .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
-        .map_err(open_err)?;
-    let ours = match version {
-        0 => application_id == 0 && objects == 0,
-        _ => application_id == APPLICATION_ID,
-    };
-    if !ours {
-        return Err(HistoryError::NotWarden {
-            path: path.to_path_buf(),
-            detail: if application_id != 0 && application_id != APPLICATION_ID {
-                format!("its application id is {application_id:#010x}")
-            } else {
-                format!("it holds {objects} tables or indexes of something else")
-            },
-        });
-    }
+    check_ours(conn, path)?;
 
     let mode: String = conn
         .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
@@ -125,6 +102,21 @@ pub(super) fn prepare(conn: &mut Connection, path: &Path) -> Result<(), HistoryE
 /// [`prepare`], and the schema must be this Warden's, since a read-only
 /// connection cannot migrate.
 pub(super) fn prepare_read_only(conn: &Connection, path: &Path) -> Result<(), HistoryError> {
+    let version = check_ours(conn, path)?;
+    if version < SCHEMA_VERSION {
+        return Err(HistoryError::OlderSchema {
+            path: path.to_path_buf(),
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}
+
+/// Sets the busy timeout and checks, reading only, that the file is a
+/// Warden run history (or empty) of a schema this Warden reads. Returns
+/// its schema version.
+fn check_ours(conn: &Connection, path: &Path) -> Result<i64, HistoryError> {
     let open_err = |source| HistoryError::Open {
         path: path.to_path_buf(),
         source,
@@ -135,30 +127,24 @@ pub(super) fn prepare_read_only(conn: &Connection, path: &Path) -> Result<(), Hi
     let application_id: i32 = conn
         .pragma_query_value(None, "application_id", |r| r.get(0))
         .map_err(open_err)?;
-    if version == 0 && application_id == 0 {
-        let objects: i64 = conn
-            .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
-            .map_err(open_err)?;
-        if objects != 0 {
-            return Err(HistoryError::NotWarden {
-                path: path.to_path_buf(),
-                detail: format!("it holds {objects} tables or indexes of something else"),
-            });
-        }
-    } else if application_id != APPLICATION_ID {
+    let objects: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+        .map_err(open_err)?;
+    let ours = match version {
+        0 => application_id == 0 && objects == 0,
+        _ => application_id == APPLICATION_ID,
+    };
+    if !ours {
         return Err(HistoryError::NotWarden {
             path: path.to_path_buf(),
-            detail: format!("its application id is {application_id:#010x}"),
+            detail: if application_id != 0 && application_id != APPLICATION_ID {
+                format!("its application id is {application_id:#010x}")
+            } else {
+                format!("it holds {objects} tables or indexes of something else")
+            },
         });
     }
-    if version < SCHEMA_VERSION {
-        return Err(HistoryError::OlderSchema {
-            path: path.to_path_buf(),
-            found: version,
-            supported: SCHEMA_VERSION,
-        });
-    }
-    Ok(())
+    Ok(version)
 }
 
 fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
