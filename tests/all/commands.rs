@@ -188,6 +188,65 @@ fn next_lists_firings_in_the_zone_and_in_utc() {
     );
 }
 
+#[test]
+fn next_says_when_the_manifests_match_but_none_loads() {
+    let s = Scratch::new("next-none-loads", "http://127.0.0.1:9");
+    let a = s.job(
+        "a.toml",
+        "weekend",
+        warden_test_artifacts::SNOOP,
+        "schedule = \"0 0 * * SAT-MON\"",
+        SCOPE,
+    );
+    let b = s.job(
+        "b.toml",
+        "steps",
+        warden_test_artifacts::SNOOP,
+        "schedule = \"*/0 * * * *\"",
+        SCOPE,
+    );
+    let (out, stdout, stderr) = s.warden(&["next"]);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stdout, "");
+    assert!(!stderr.contains("no job manifests match"), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(
+        lines[0].ends_with(&format!(
+            "2 job manifests match `jobs` in {} but none loads:",
+            s.config().display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        lines[1].starts_with(&format!("  {}:5:12: invalid cron expression \"0 0 * * SAT-MON\": day-of-week range \"SAT-MON\" runs backwards", a.display())),
+        "{stderr}"
+    );
+    assert!(
+        lines[2].starts_with(&format!(
+            "  {}:5:12: invalid cron expression \"*/0 * * * *\": minute \"*/0\" has a step",
+            b.display()
+        )),
+        "{stderr}"
+    );
+    // With one good manifest, the bad one is a warning.
+    s.job(
+        "c.toml",
+        "good",
+        warden_test_artifacts::SNOOP,
+        "schedule = \"0 16 */2 * SAT\"",
+        SCOPE,
+    );
+    let (out, stdout, stderr) =
+        s.warden(&["next", "--after", "2024-06-02T12:00:00Z", "--count", "2"]);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        stdout,
+        "good  2024-06-15 16:00 UTC  (2024-06-15T16:00:00Z)\n\
+         good  2024-06-29 16:00 UTC  (2024-06-29T16:00:00Z)\n"
+    );
+    assert_eq!(stderr.matches("warning: ").count(), 2, "{stderr}");
+}
+
 #[tokio::test]
 async fn run_records_its_run_and_history_and_logs_show_it() {
     let canvas = standin().await;

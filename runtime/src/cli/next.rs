@@ -24,12 +24,20 @@ pub fn next(
             .with_timezone(&Utc),
         None => Utc::now(),
     };
+    let paths = config.manifest_paths()?;
     let mut manifests = Vec::new();
-    for path in config.manifest_paths()? {
-        match Manifest::load(&path) {
+    let mut failures = Vec::new();
+    for path in &paths {
+        match Manifest::load(path) {
             Ok(m) => manifests.push(m),
-            Err(e) => eprintln!("warning: {e} (skipped; `warden check` lists every problem)"),
+            Err(e) => failures.push(e.to_string()),
         }
+    }
+    if manifests.is_empty() && !failures.is_empty() {
+        bail!("{}", none_loads(failures.len(), &config.path, &failures));
+    }
+    for failure in &failures {
+        eprintln!("warning: {failure} (skipped; `warden check` lists every problem)");
     }
     manifests.retain(|m| job.is_none_or(|j| m.name.as_str() == j));
     if manifests.is_empty() {
@@ -61,4 +69,41 @@ pub fn next(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The error when every manifest the globs match fails to load: the globs
+/// are right, the manifests are not.
+fn none_loads(matched: usize, config: &Path, failures: &[String]) -> String {
+    let manifests = if matched == 1 {
+        "1 job manifest matches"
+    } else {
+        &format!("{matched} job manifests match")
+    };
+    let mut text = format!("{manifests} `jobs` in {} but none loads:", config.display());
+    for failure in failures {
+        text.push_str("\n  ");
+        text.push_str(failure);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn none_loads_counts_the_manifests_and_lists_each_error() {
+        assert_eq!(
+            none_loads(
+                2,
+                Path::new("/etc/warden.toml"),
+                &["a.toml: bad".to_string(), "b.toml: worse".to_string()]
+            ),
+            "2 job manifests match `jobs` in /etc/warden.toml but none loads:\n  a.toml: bad\n  b.toml: worse"
+        );
+        assert_eq!(
+            none_loads(1, Path::new("w.toml"), &["a.toml: bad".to_string()]),
+            "1 job manifest matches `jobs` in w.toml but none loads:\n  a.toml: bad"
+        );
+    }
 }

@@ -1,9 +1,10 @@
 //! Cron schedules and IANA time zones, as written in a manifest, and when
 //! they fire. Pure: parsing, validation, firing times and their display.
 //!
-//! Firing times follow Vixie cron's rules for daylight saving time (see
-//! [`Schedule::next_after`]), in the `firing` module; `warden next`'s lines
-//! are built in `next`.
+//! The fields are read as Vixie cron and cronie read them, in the `fields`
+//! module. Firing times follow Vixie cron's rules for daylight saving time
+//! (see [`Schedule::next_after`]), in the `firing` module; `warden next`'s
+//! lines are built in `next`.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -13,17 +14,27 @@ use std::sync::{Arc, LazyLock, Mutex, Weak};
 use croner::parser::{CronParser, Seconds, Year};
 use croner::Cron;
 
+#[cfg(test)]
+mod days_tests;
+mod fields;
 mod firing;
 #[cfg(test)]
 mod firing_tests;
 mod next;
 
+pub use fields::{Field, FieldError};
 pub use next::next_lines;
 
 /// A validated cron expression: five fields (minute hour day-of-month month
 /// day-of-week, POSIX day-of-week 0–7 and names like `MON`, `JAN`), an
 /// optional leading seconds field, or `@hourly`, `@daily`, `@weekly`,
 /// `@monthly`, `@yearly`.
+///
+/// The fields mean what they mean in Vixie cron and cronie (see the
+/// `fields` module): names are numbers before ranges are built (`SUN-SUN` is
+/// Sundays only), and when day-of-month or day-of-week starts with `*` a day
+/// must match both fields, otherwise either. Croner matches wall clock
+/// times against the fields as read here.
 ///
 /// Parsed schedules are shared: every job with the same expression holds
 /// the same one (croner's parsed form is about 5 KiB, mostly a bit per
@@ -48,7 +59,30 @@ static PARSED: LazyLock<Mutex<HashMap<String, Weak<Parsed>>>> = LazyLock::new(De
 #[error("invalid cron expression {text:?}: {reason}; write five fields \"minute hour day-of-month month day-of-week\", e.g. \"0 6 * * MON\", or @hourly, @daily, @weekly, @monthly, @yearly")]
 pub struct ScheduleError {
     text: String,
-    reason: String,
+    reason: Reason,
+}
+
+/// Why an expression is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Reason {
+    #[error("it has {0} fields")]
+    FieldCount(usize),
+    #[error("{0} is not one of the nicknames")]
+    Nickname(String),
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    /// Croner refused what the fields were read as (an `L`, `W` or `#`
+    /// item it does not take).
+    #[error("{0}")]
+    Croner(String),
+    #[error("it never fires")]
+    NeverFires,
+}
+
+impl ScheduleError {
+    pub fn reason(&self) -> &Reason {
+        &self.reason
+    }
 }
 
 impl Schedule {
@@ -94,41 +128,6 @@ fn is_fixed_time(text: &str) -> bool {
     time_fields.iter().all(|f| !f.contains(['*', '/', '?']))
 }
 
-/// Names each field's numbers that are out of range, which croner reports
-/// only as "Number out of bounds". Names (`MON`, `JAN`), `L`, `W` and `#`
-/// are left to croner.
-fn check_ranges(text: &str) -> Result<(), String> {
-    const FIVE: [(&str, u32, u32); 5] = [
-        ("minute", 0, 59),
-        ("hour", 0, 23),
-        ("day-of-month", 1, 31),
-        ("month", 1, 12),
-        ("day-of-week", 0, 7),
-    ];
-    let fields: Vec<&str> = text.split_whitespace().collect();
-    let named: Vec<(&str, u32, u32)> = if fields.len() == 6 {
-        std::iter::once(("second", 0, 59)).chain(FIVE).collect()
-    } else {
-        FIVE.to_vec()
-    };
-    for (field, (name, low, high)) in fields.iter().zip(named) {
-        for item in field.split(',') {
-            // The part before a step; a step itself only has to be a number.
-            let range = item.split('/').next().unwrap_or("");
-            let range = range.split('#').next().unwrap_or("");
-            for number in range.split('-') {
-                let Ok(n) = number.parse::<u32>() else {
-                    continue;
-                };
-                if n < low || n > high {
-                    return Err(format!("{name} {n} is out of range {low}-{high}"));
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
 impl FromStr for Schedule {
     type Err = ScheduleError;
 
@@ -147,34 +146,56 @@ impl FromStr for Schedule {
 }
 
 fn parse(text: &str) -> Result<Schedule, ScheduleError> {
-    {
-        let err = |reason: String| ScheduleError {
-            text: text.to_string(),
-            reason,
-        };
-        let fields = text.split_whitespace().count();
-        if !text.starts_with('@') && !(5..=6).contains(&fields) {
-            return Err(err(format!("it has {fields} fields")));
+    let err = |reason: Reason| ScheduleError {
+        text: text.to_string(),
+        reason,
+    };
+    let trimmed = text.trim();
+    let written = match trimmed.strip_prefix('@') {
+        Some(nickname) => {
+            nickname_fields(nickname).ok_or_else(|| err(Reason::Nickname(trimmed.to_string())))?
         }
-        if !text.starts_with('@') {
-            check_ranges(text).map_err(err)?;
-        }
-        let parser = CronParser::builder()
-            .seconds(Seconds::Optional)
-            .year(Year::Disallowed)
-            .build();
-        let cron = parser.parse(text).map_err(|e| err(e.to_string()))?;
-        // "0 0 30 2 *" parses but never fires.
-        let start = chrono::DateTime::<chrono::Utc>::from_timestamp(0, 0).unwrap_or_default();
-        cron.find_next_occurrence(&start, false)
-            .map_err(|_| err("it never fires".to_string()))?;
-        Ok(Schedule(Arc::new(Parsed {
-            text: text.to_string(),
-            cron,
-            fixed_time: is_fixed_time(text),
-            seconds: !text.trim().starts_with('@') && fields == 6,
-        })))
+        None => trimmed,
+    };
+    let fields: Vec<&str> = written.split_whitespace().collect();
+    if !(5..=6).contains(&fields.len()) {
+        return Err(err(Reason::FieldCount(fields.len())));
     }
+    let normalized = fields::normalize(&fields).map_err(|e| err(Reason::Field(e)))?;
+    let parser = CronParser::builder()
+        .seconds(Seconds::Optional)
+        .year(Year::Disallowed)
+        .dom_and_dow(normalized.dom_and_dow)
+        .build();
+    let cron = parser
+        .parse(&normalized.text)
+        .map_err(|e| err(Reason::Croner(e.to_string())))?;
+    // "0 0 30 2 *" parses but never fires.
+    let start = chrono::DateTime::<chrono::Utc>::from_timestamp(0, 0).unwrap_or_default();
+    cron.find_next_occurrence(&start, false)
+        .map_err(|_| err(Reason::NeverFires))?;
+    Ok(Schedule(Arc::new(Parsed {
+        text: text.to_string(),
+        cron,
+        fixed_time: is_fixed_time(text),
+        seconds: fields.len() == 6,
+    })))
+}
+
+/// The fields a nickname stands for (any case), as in Vixie cron.
+fn nickname_fields(nickname: &str) -> Option<&'static str> {
+    const NICKNAMES: [(&str, &str); 6] = [
+        ("yearly", "0 0 1 1 *"),
+        ("annually", "0 0 1 1 *"),
+        ("monthly", "0 0 1 * *"),
+        ("weekly", "0 0 * * 0"),
+        ("daily", "0 0 * * *"),
+        ("hourly", "0 * * * *"),
+    ];
+    NICKNAMES
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(nickname))
+        .map(|(_, fields)| *fields)
 }
 
 impl fmt::Debug for Schedule {
@@ -251,6 +272,13 @@ mod tests {
             "@monthly",
             "@yearly",
             "0 */5 * * * *",
+            "5/15 * * * *",
+            "0 0 * * SUN-SUN",
+            "0 0 * * FRI-SUN",
+            "0 0 1 JAN-MAR *",
+            "0 0 ? * MON",
+            "@annually",
+            "@Daily",
         ] {
             assert!(text.parse::<Schedule>().is_ok(), "{text}");
         }
@@ -273,8 +301,29 @@ mod tests {
             "{}",
             e("0 0 30 2 *")
         );
-        assert!(e("0 6 * * FUNDAY").contains("invalid cron expression"));
-        assert!(e("@fortnightly").contains("invalid cron expression"));
+        assert!(e("0 6 * * FUNDAY")
+            .contains(": day-of-week \"FUNDAY\" is not a number 0-7 or a name SUN-SAT;"));
+        assert!(e("0 6 MON * *").contains(": day-of-month \"MON\" is not a number 1-31;"));
+        assert!(
+            e("*/0 * * * *").contains(": minute \"*/0\" has a step that is not a number from 1;")
+        );
+        assert!(e("0 0 * * SAT-MON").contains(": day-of-week range \"SAT-MON\" runs backwards"));
+        assert_eq!(
+            e("@fortnightly"),
+            "invalid cron expression \"@fortnightly\": @fortnightly is not one of the nicknames; write five fields \"minute hour day-of-month month day-of-week\", e.g. \"0 6 * * MON\", or @hourly, @daily, @weekly, @monthly, @yearly"
+        );
+        assert_eq!(
+            "0 0 30 2 *".parse::<Schedule>().unwrap_err().reason(),
+            &Reason::NeverFires
+        );
+        assert!(matches!(
+            "0 6 * * 9".parse::<Schedule>().unwrap_err().reason(),
+            Reason::Field(FieldError::OutOfRange {
+                field: Field::DayOfWeek,
+                value: 9,
+                ..
+            })
+        ));
     }
 
     #[test]
