@@ -675,6 +675,11 @@ fn fixed_time_and_interval_jobs() {
         "@annually",
         "0 30 2 * * *",
         "0 0 L * *",
+        // Vixie cron asks whether the minute or hour field starts with `*`
+        // (MIN_STAR, HR_STAR): a stepped range without one is fixed-time.
+        "0 1-23/2 * * *",
+        "0 5/6 * * *",
+        "5,*/20 3 * * *",
     ] {
         assert!(schedule(fixed).is_fixed_time(), "{fixed}");
     }
@@ -684,7 +689,6 @@ fn fixed_time_and_interval_jobs() {
         "* 2 * * *",
         "*/5 2 * * *",
         "0 */2 * * *",
-        "0 1-23/2 * * *",
         "@hourly",
         "@HOURLY",
         "*/10 30 2 * * *",

@@ -125,7 +125,8 @@ fn is_fixed_time(text: &str) -> bool {
     } else {
         &fields[..fields.len().min(2)]
     };
-    time_fields.iter().all(|f| !f.contains(['*', '/', '?']))
+    // Vixie cron's MIN_STAR / HR_STAR: a field that starts with `*`.
+    time_fields.iter().all(|f| !f.starts_with(['*', '?']))
 }
 
 impl FromStr for Schedule {
