@@ -92,7 +92,9 @@ impl CanvasClient {
                 )
             })
             .collect();
-        let mut body = Vec::new();
+        // One allocation for the whole body when its length is announced.
+        let announced = response.content_length().unwrap_or(0);
+        let mut body = Vec::with_capacity(usize::try_from(announced).unwrap_or(0).min(max_body));
         while let Some(chunk) = response.chunk().await.map_err(transport)? {
             if body.len() + chunk.len() > max_body {
                 return Err(SendError::TooLarge { limit: max_body });

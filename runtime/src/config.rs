@@ -6,7 +6,7 @@
 //! version = 1                                    # optional; 1 is the only version
 //! jobs = ["jobs/*/job.toml"]                     # manifests (globs, relative to this file)
 //! state = "state/warden.db"                      # run history (SQLite); optional for `warden run`
-//! cache = "state/cache"                          # compiled components; default: beside `state`
+//! cache = "state/cache"                          # compiled components; default: beside `state`, else the user's (crate::cache::user_cache_dir)
 //! [canvas]
 //! base_url = "https://school.instructure.com"   # http:// only for loopback hosts
 //! token_env = "CANVAS_TOKEN"                     # or: token_file = "/run/secrets/canvas-token"
@@ -96,7 +96,9 @@ pub struct Config {
     pub jobs: Vec<String>,
     /// The run-history database.
     pub state: Option<PathBuf>,
-    /// Where compiled components are kept; None: no cache.
+    /// Where compiled components are kept: `cache`, or beside `state`;
+    /// None when the config gives neither (the CLI then uses
+    /// [`crate::cache::user_cache_dir`]).
     pub cache: Option<PathBuf>,
     pub history: HistoryConfig,
     pub daemon: DaemonConfig,

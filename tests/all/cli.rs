@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use crate::support::{standin, TempDir, TOKEN};
+use crate::support::{cache_home, standin, TempDir, TOKEN};
 
 const WARDEN: &str = env!("CARGO_BIN_EXE_warden");
 const TOKEN_VAR: &str = "WARDEN_CLI_TEST_TOKEN";
@@ -43,6 +43,7 @@ async fn warden(args: &[&Path]) -> Output {
     let mut cmd = tokio::process::Command::new(WARDEN);
     cmd.args(args)
         .env(TOKEN_VAR, TOKEN)
+        .env("XDG_CACHE_HOME", cache_home())
         .env_remove("WARDEN_LOG");
     cmd.output().await.expect("warden runs")
 }
@@ -181,6 +182,7 @@ async fn setup_errors_name_the_file_and_exit_2() {
     let out = tokio::process::Command::new(WARDEN)
         .args([Path::new("run"), &job, Path::new("--config"), &config])
         .env_remove(TOKEN_VAR)
+        .env("XDG_CACHE_HOME", cache_home())
         .output()
         .await
         .unwrap();

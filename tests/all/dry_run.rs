@@ -231,6 +231,7 @@ async fn warden_run_dry_run_sends_no_write() {
         .arg("--config")
         .arg(&config)
         .env(TOKEN_VAR, TOKEN)
+        .env("XDG_CACHE_HOME", crate::support::cache_home())
         .env_remove("WARDEN_LOG")
         .output()
         .await

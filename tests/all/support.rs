@@ -222,3 +222,10 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// `XDG_CACHE_HOME` for the real binary in tests whose config names no
+/// `cache` and no `state`, so that their runs keep compiled components in a
+/// scratch folder, not in the user's `~/.cache/warden`.
+pub fn cache_home() -> PathBuf {
+    std::env::temp_dir().join(format!("warden-test-xdg-cache-{}", std::process::id()))
+}

@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 use warden::manifest::Manifest;
 
-pub fn check(config_path: Option<&Path>) -> Result<ExitCode> {
-    let config = super::load_config(config_path)?;
+pub fn check(config_path: Option<&Path>, no_cache: bool) -> Result<ExitCode> {
+    let config = super::load_config_for_components(config_path, no_cache)?;
     let (mut errors, mut warnings) = (0usize, 0usize);
     outln!("ok: {}", config.path.display());
     if let Err(e) = config.canvas.token.read() {

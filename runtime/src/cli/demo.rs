@@ -32,6 +32,8 @@ pub struct DemoOptions {
     pub build: bool,
     /// Stop after this long instead of at Ctrl-C.
     pub run_for: Option<Duration>,
+    /// Compile the example jobs in memory, without the component cache.
+    pub no_cache: bool,
 }
 
 pub async fn demo(options: DemoOptions) -> Result<ExitCode> {
@@ -57,7 +59,10 @@ pub async fn demo(options: DemoOptions) -> Result<ExitCode> {
         .context("cannot start the Canvas stand-in")?;
     let dir = root.join("target/demo");
     let config_path = write_demo_tree(&root, &dir, &standin.base_url(), &token)?;
-    let config = Config::load(&config_path)?;
+    let mut config = Config::load(&config_path)?;
+    if options.no_cache {
+        config.cache = None;
+    }
     let runner = super::runner(&config)?;
 
     let mut terminate = signal(SignalKind::terminate()).context("SIGTERM handler")?;

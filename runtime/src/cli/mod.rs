@@ -45,6 +45,10 @@ enum Command {
         /// (POST, PUT, PATCH, DELETE): the job gets a marked synthetic answer.
         #[arg(long)]
         dry_run: bool,
+        /// Compile the job's component in memory: do not read or write the
+        /// compiled-component cache.
+        #[arg(long)]
+        no_cache: bool,
     },
     /// Work out which Canvas scopes jobs need.
     Scopes {
@@ -63,6 +67,10 @@ enum Command {
         /// The runtime config; defaults to ./warden.toml.
         #[arg(long, short)]
         config: Option<PathBuf>,
+        /// Compile components in memory: do not read or write the
+        /// compiled-component cache.
+        #[arg(long)]
+        no_cache: bool,
     },
     /// Validate the config, every manifest, schedule, time zone and scope,
     /// and that every component loads; run nothing.
@@ -70,6 +78,10 @@ enum Command {
         /// The runtime config; defaults to ./warden.toml.
         #[arg(long, short)]
         config: Option<PathBuf>,
+        /// Compile components in memory: do not read or write the
+        /// compiled-component cache.
+        #[arg(long)]
+        no_cache: bool,
     },
     /// Show the next firing times of each job (or of one), in its time zone
     /// and in UTC.
@@ -116,6 +128,10 @@ enum Command {
         /// Stop after this long (e.g. "90s") instead of at Ctrl-C.
         #[arg(long = "for", value_name = "DURATION")]
         run_for: Option<warden::units::DurationSpec>,
+        /// Compile components in memory: do not read or write the
+        /// compiled-component cache.
+        #[arg(long)]
+        no_cache: bool,
     },
 }
 
@@ -164,7 +180,17 @@ pub fn main() -> ExitCode {
     init_logging(
         cli.verbose || matches!(cli.command, Command::Serve { .. } | Command::Demo { .. }),
     );
-    let runtime = match tokio::runtime::Runtime::new() {
+    // The daemons run many jobs at once on every core; a one-shot command
+    // runs one job, whose guest, host calls and HTTP connection are one
+    // chain of work: one thread does it without hand-offs between threads.
+    let runtime = if matches!(cli.command, Command::Serve { .. } | Command::Demo { .. }) {
+        tokio::runtime::Runtime::new()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    };
+    let runtime = match runtime {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -177,7 +203,8 @@ pub fn main() -> ExitCode {
                 manifest,
                 config,
                 dry_run,
-            } => run::run(&manifest, config.as_deref(), dry_run).await,
+                no_cache,
+            } => run::run(&manifest, config.as_deref(), dry_run, no_cache).await,
             Command::Scopes { command } => match command {
                 ScopesCommand::Explain { method, path } => scopes::explain(&method, &path),
                 ScopesCommand::Suggest { job, runs, config } => {
@@ -189,8 +216,8 @@ pub fn main() -> ExitCode {
                 ScopesCommand::Diff { old, new } => scopes::diff(&old, new.as_deref()),
             },
             Command::Pin { manifest } => pin::pin(&manifest),
-            Command::Serve { config } => serve::serve(config.as_deref()).await,
-            Command::Check { config } => check::check(config.as_deref()),
+            Command::Serve { config, no_cache } => serve::serve(config.as_deref(), no_cache).await,
+            Command::Check { config, no_cache } => check::check(config.as_deref(), no_cache),
             Command::Next {
                 job,
                 count,
@@ -205,11 +232,13 @@ pub fn main() -> ExitCode {
                 root,
                 no_build,
                 run_for,
+                no_cache,
             } => {
                 demo::demo(demo::DemoOptions {
                     root,
                     build: !no_build,
                     run_for: run_for.map(|d| d.as_duration()),
+                    no_cache,
                 })
                 .await
             }
@@ -248,6 +277,20 @@ fn load_config(path: Option<&Path>) -> Result<Config> {
         );
     }
     Ok(Config::load(path)?)
+}
+
+/// Loads the config for a command that loads components, with the
+/// component cache it uses: the config's (`cache`, or beside `state`), else
+/// the user's ($XDG_CACHE_HOME/warden or ~/.cache/warden); none with
+/// `--no-cache`.
+fn load_config_for_components(path: Option<&Path>, no_cache: bool) -> Result<Config> {
+    let mut config = load_config(path)?;
+    config.cache = if no_cache {
+        None
+    } else {
+        config.cache.take().or_else(warden::cache::user_cache_dir)
+    };
+    Ok(config)
 }
 
 /// A sandbox that uses the config's component cache, if it has one.

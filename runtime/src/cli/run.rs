@@ -20,8 +20,9 @@ pub async fn run(
     manifest_path: &Path,
     config_path: Option<&Path>,
     dry_run: bool,
+    no_cache: bool,
 ) -> Result<ExitCode> {
-    let config = super::load_config(config_path)?;
+    let config = super::load_config_for_components(config_path, no_cache)?;
     let mut manifest = Manifest::load(manifest_path)?;
     manifest.dry_run |= dry_run;
     for warning in manifest.warnings() {

@@ -9,8 +9,8 @@ use tokio::signal::unix::{signal, SignalKind};
 use warden::clock::SystemClock;
 use warden::daemon;
 
-pub async fn serve(config_path: Option<&Path>) -> Result<ExitCode> {
-    let config = super::load_config(config_path)?;
+pub async fn serve(config_path: Option<&Path>, no_cache: bool) -> Result<ExitCode> {
+    let config = super::load_config_for_components(config_path, no_cache)?;
     let runner = super::runner(&config)?;
     // Fail at start, not at the first firing, when the token is unreadable.
     runner
