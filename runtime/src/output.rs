@@ -4,6 +4,12 @@
 //! Past the limit, writes are accepted and dropped: the guest's `println!`
 //! keeps working (a stream that reported "closed" would make it panic), and
 //! one notice says the output was truncated.
+//!
+//! A buffered capture (stdout when it is not a terminal, as C's stdio does)
+//! forwards in blocks of up to [`BLOCK`] bytes instead of a write per line:
+//! the guest's flushes are not passed on, [`Capture::flush_pending`] is called
+//! every [`FLUSH_EVERY`] while the job runs and once when it ends, so no
+//! line waits longer than that.
 
 use std::collections::VecDeque;
 use std::io::Write;
@@ -15,6 +21,11 @@ use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 
 /// Where forwarded output goes.
 pub type Sink = Box<dyn Write + Send>;
+
+/// Most bytes a buffered capture holds before it forwards them.
+pub const BLOCK: usize = 16 << 10;
+/// Longest a buffered line waits before it is forwarded.
+pub const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// One captured stream. Clones share state.
 #[derive(Clone)]
@@ -29,12 +40,26 @@ struct State {
     tail: VecDeque<u8>,
     tail_limit: usize,
     sink: Option<Sink>,
+    /// Forwarded bytes not yet written to `sink` (buffered captures only).
+    pending: Option<Vec<u8>>,
 }
 
 impl Capture {
     /// Forwards up to `limit` bytes to `sink` and keeps the last `tail_limit`
     /// of those.
     pub fn new(limit: usize, tail_limit: usize, sink: Option<Sink>) -> Capture {
+        Capture::with_buffering(limit, tail_limit, sink, false)
+    }
+
+    /// [`Capture::new`], forwarding in blocks when `buffered` (see the
+    /// module's documentation); the owner must call
+    /// [`Capture::flush_pending`].
+    pub fn with_buffering(
+        limit: usize,
+        tail_limit: usize,
+        sink: Option<Sink>,
+        buffered: bool,
+    ) -> Capture {
         Capture {
             inner: Arc::new(Mutex::new(State {
                 limit,
@@ -42,8 +67,22 @@ impl Capture {
                 truncated: false,
                 tail: VecDeque::new(),
                 tail_limit,
+                pending: (buffered && sink.is_some()).then(|| Vec::with_capacity(BLOCK)),
                 sink,
             })),
+        }
+    }
+
+    /// Forwards what a buffered capture holds, and flushes the sink.
+    pub fn flush_pending(&self) {
+        let mut s = self.state();
+        let State { sink, pending, .. } = &mut *s;
+        if let Some(sink) = sink.as_mut() {
+            if let Some(pending) = pending.as_mut().filter(|p| !p.is_empty()) {
+                let _ = sink.write_all(pending);
+                pending.clear();
+            }
+            let _ = sink.flush();
         }
     }
 
@@ -60,22 +99,43 @@ impl Capture {
         s.tail.extend(kept);
         let excess = s.tail.len().saturating_sub(tail_limit);
         s.tail.drain(..excess);
-        if let Some(sink) = s.sink.as_mut() {
+        let State { sink, pending, .. } = &mut *s;
+        if let Some(sink) = sink.as_mut() {
             // A closed terminal must not fail the job.
-            let _ = sink.write_all(kept);
+            match pending {
+                Some(pending) => {
+                    pending.extend_from_slice(kept);
+                    if pending.len() >= BLOCK {
+                        let _ = sink.write_all(pending);
+                        pending.clear();
+                    }
+                }
+                None => {
+                    let _ = sink.write_all(kept);
+                }
+            }
         }
         if kept.len() < bytes.len() && !s.truncated {
             s.truncated = true;
             let notice = format!("\n[warden: output truncated after {} bytes]\n", s.limit);
-            if let Some(sink) = s.sink.as_mut() {
+            let State { sink, pending, .. } = &mut *s;
+            if let Some(sink) = sink.as_mut() {
+                if let Some(pending) = pending.as_mut() {
+                    let _ = sink.write_all(pending);
+                    pending.clear();
+                }
                 let _ = sink.write_all(notice.as_bytes());
             }
         }
     }
 
+    /// The guest's flush: passed on unless the capture is buffered.
     fn flush(&self) {
-        if let Some(sink) = self.state().sink.as_mut() {
-            let _ = sink.flush();
+        let mut s = self.state();
+        if s.pending.is_none() {
+            if let Some(sink) = s.sink.as_mut() {
+                let _ = sink.flush();
+            }
         }
     }
 
@@ -201,5 +261,27 @@ mod tests {
             "hello worl\n[warden: output truncated after 10 bytes]\n"
         );
         assert_eq!(c.check_write().unwrap(), WRITE_PERMIT);
+    }
+
+    #[test]
+    fn a_buffered_capture_forwards_in_blocks_and_when_flushed() {
+        let sink = Shared::default();
+        let seen = || String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        let mut c = Capture::with_buffering(1 << 20, 64, Some(Box::new(sink.clone())), true);
+        OutputStream::write(&mut c, Bytes::from_static(b"line 1\n")).unwrap();
+        // The guest's flush after each line is not passed on.
+        OutputStream::flush(&mut c).unwrap();
+        assert_eq!(seen(), "");
+        assert_eq!(c.tail(), "line 1\n");
+        c.flush_pending();
+        assert_eq!(seen(), "line 1\n");
+        // A full block goes at once.
+        let block = vec![b'x'; BLOCK];
+        OutputStream::write(&mut c, Bytes::from(block)).unwrap();
+        assert_eq!(seen().len(), 7 + BLOCK);
+        // Truncation forwards what is held before its notice.
+        let mut t = Capture::with_buffering(4, 4, Some(Box::new(sink.clone())), true);
+        OutputStream::write(&mut t, Bytes::from_static(b"abcdef")).unwrap();
+        assert!(seen().ends_with("abcd\n[warden: output truncated after 4 bytes]\n"));
     }
 }

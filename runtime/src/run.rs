@@ -29,6 +29,9 @@ pub struct RunOptions {
     pub output_limit: usize,
     /// Bytes of each stream kept in the report.
     pub tail_limit: usize,
+    /// Forward stdout in blocks, at least every 100 ms, instead of a write
+    /// per line ([`crate::output`]); for a stdout that is not a terminal.
+    pub buffer_stdout: bool,
     pub calls: CallPolicy,
     /// Receives each Canvas request's audit entry as it happens.
     pub audit_sink: Option<AuditSink>,
@@ -42,6 +45,7 @@ impl RunOptions {
             stderr: None,
             output_limit: 1 << 20,
             tail_limit: 64 << 10,
+            buffer_stdout: false,
             calls: CallPolicy::default(),
             audit_sink: None,
         }
@@ -253,7 +257,12 @@ impl Runner {
 
         let started = SystemTime::now();
         let clock = Instant::now();
-        let stdout = Capture::new(options.output_limit, options.tail_limit, options.stdout);
+        let stdout = Capture::with_buffering(
+            options.output_limit,
+            options.tail_limit,
+            options.stdout,
+            options.buffer_stdout,
+        );
         let stderr = Capture::new(options.output_limit, options.tail_limit, options.stderr);
         let wasi = wasi_ctx(job, &options.run_id, &stdout, &stderr);
         let grant = Arc::new(Grant {
@@ -283,12 +292,28 @@ impl Runner {
         store.epoch_deadline_async_yield_and_update(1);
 
         let timeout = job.limits.timeout;
+        // A buffered stdout is forwarded at least every FLUSH_EVERY.
+        let flusher = options.buffer_stdout.then(|| {
+            let stdout = stdout.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(crate::output::FLUSH_EVERY);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    stdout.flush_pending();
+                }
+            })
+        });
         let outcome = tokio::time::timeout(timeout, async {
             let command = component.pre().instantiate_async(&mut store).await?;
             command.wasi_cli_run().call_run(&mut store).await
         })
         .await;
         let duration = clock.elapsed();
+        if let Some(flusher) = flusher {
+            flusher.abort();
+        }
+        stdout.flush_pending();
 
         let (status, exit_code, message) = match outcome {
             Err(_elapsed) => (

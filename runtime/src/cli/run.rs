@@ -38,6 +38,9 @@ pub async fn run(
     let run_id = new_run_id();
     let mut options = RunOptions::new(run_id.clone());
     options.stdout = Some(Box::new(std::io::stdout()));
+    // Into a pipe or a file (a CronJob's log, a systemd journal), output
+    // goes in blocks; on a terminal, line by line.
+    options.buffer_stdout = !std::io::IsTerminal::is_terminal(&std::io::stdout());
     options.stderr = Some(Box::new(std::io::stderr()));
     // Every write goes through the writer thread, as in `serve`: a guest's
     // request never waits on the disk, and a write the disk cannot take now
