@@ -9,6 +9,7 @@ mod daemon;
 mod dry_run;
 mod durability;
 mod jobs;
+mod logs_json;
 mod privilege;
 mod request_path;
 mod sandbox;

@@ -28,8 +28,19 @@ struct Cli {
     /// Log every Canvas request (same as WARDEN_LOG=info).
     #[arg(short, long, global = true)]
     verbose: bool,
+    /// How log lines are written to stderr: `human` (the default) or
+    /// `json`, one object a line for log shippers (also WARDEN_LOG_FORMAT).
+    #[arg(long, global = true, value_enum, env = "WARDEN_LOG_FORMAT")]
+    log_format: Option<LogFormat>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `--log-format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Human,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -179,6 +190,7 @@ pub fn main() -> ExitCode {
     // A daemon says what it does; one-shot commands only what goes wrong.
     init_logging(
         cli.verbose || matches!(cli.command, Command::Serve { .. } | Command::Demo { .. }),
+        cli.log_format.unwrap_or(LogFormat::Human),
     );
     // The daemons run many jobs at once on every core; a one-shot command
     // runs one job, whose guest, host calls and HTTP connection are one
@@ -255,16 +267,25 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_logging(verbose: bool) {
+/// Logs to stderr. Lines logged while a job runs carry its `job` and
+/// `run_id` from the run's span: a prefix in the human format, a `span`
+/// object in JSON.
+fn init_logging(verbose: bool, format: LogFormat) {
     let default = if verbose { "info" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("WARDEN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .without_time()
-        .init();
+        .with_target(false);
+    match format {
+        LogFormat::Human => builder.without_time().init(),
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
 }
 
 /// Loads the config given with --config, or ./warden.toml.

@@ -69,8 +69,8 @@ pub async fn run(
             .with_context(|| format!("job {} ({})", manifest.name, manifest.path.display()))?;
         options.audit_sink = Some(writer.audit_sink(&run_id));
     }
-    let result = runner
-        .run(&manifest, &component, options)
+    let span = tracing::info_span!("run", job = %manifest.name, run_id = %run_id);
+    let result = tracing::Instrument::instrument(runner.run(&manifest, &component, options), span)
         .await
         .with_context(|| format!("job {} ({})", manifest.name, manifest.path.display()));
     if let Some((writer, thread)) = writer {

@@ -72,28 +72,33 @@ impl Launch {
         };
         let done = self.done.clone();
         let path = path.to_path_buf();
-        tokio::spawn(async move {
-            // The start row is stored before the job starts, so every run
-            // that talks to Canvas has a row its requests belong to.
-            let ended = match task.writer.start_run(started).await {
-                Ok(()) => {
-                    tracing::info!(
-                        "job {job}: run {} started ({}, scheduled {scheduled})",
-                        task.run_id,
-                        trigger.as_str()
-                    );
-                    Ended::Ran(task.run(cancelled).await)
-                }
-                Err(refused) => Ended::NotStarted(refused),
-            };
-            let _ = done.send(Done {
-                path,
-                run_id: task.run_id,
-                ended,
-                scheduled,
-                attempt,
-            });
-        });
+        // Every line logged for this run carries its job and run id.
+        let span = tracing::info_span!("run", job = %job, run_id = %run_id);
+        tokio::spawn(tracing::Instrument::instrument(
+            async move {
+                // The start row is stored before the job starts, so every run
+                // that talks to Canvas has a row its requests belong to.
+                let ended = match task.writer.start_run(started).await {
+                    Ok(()) => {
+                        tracing::info!(
+                            "job {job}: run {} started ({}, scheduled {scheduled})",
+                            task.run_id,
+                            trigger.as_str()
+                        );
+                        Ended::Ran(task.run(cancelled).await)
+                    }
+                    Err(refused) => Ended::NotStarted(refused),
+                };
+                let _ = done.send(Done {
+                    path,
+                    run_id: task.run_id,
+                    ended,
+                    scheduled,
+                    attempt,
+                });
+            },
+            span,
+        ));
         (run_id, cancel)
     }
 }
@@ -117,8 +122,9 @@ impl RunTask {
         // error here, not a lost run, and cancelling it drops the guest.
         let runner = self.runner.clone();
         let def = Arc::clone(&self.def);
-        let mut inner =
-            tokio::spawn(async move { runner.run(&def.manifest, &def.component, options).await });
+        let mut inner = tokio::spawn(tracing::Instrument::in_current_span(async move {
+            runner.run(&def.manifest, &def.component, options).await
+        }));
         let ended = tokio::select! {
             joined = &mut inner => match joined {
                 Ok(Ok(report)) => RunEnd::from_report(&report, self.clock.now()),
