@@ -100,6 +100,18 @@ impl Setup {
             .expect("warden serve starts")
     }
 
+    /// `warden run` of the job, once.
+    async fn run_once(&self) -> std::process::Output {
+        Command::new(WARDEN)
+            .arg("run")
+            .arg(self.dir.join("jobs/fetch/job.toml"))
+            .arg("--config")
+            .arg(self.dir.join("warden.toml"))
+            .output()
+            .await
+            .unwrap()
+    }
+
     fn runs(&self) -> Vec<RunRow> {
         match History::open_read_only(&self.db()) {
             Ok(h) => h.runs(None, 100_000).unwrap_or_default(),
@@ -483,14 +495,7 @@ async fn warden_run_does_not_run_a_job_it_cannot_record() {
         "chattr",
         &["+i", db.to_str().unwrap(), wal.to_str().unwrap()],
     );
-    let out = Command::new(WARDEN)
-        .arg("run")
-        .arg(s.dir.join("jobs/fetch/job.toml"))
-        .arg("--config")
-        .arg(s.dir.join("warden.toml"))
-        .output()
-        .await
-        .unwrap();
+    let out = s.run_once().await;
     run(
         "chattr",
         &["-i", db.to_str().unwrap(), wal.to_str().unwrap()],
@@ -501,14 +506,7 @@ async fn warden_run_does_not_run_a_job_it_cannot_record() {
     assert!(s.canvas.requests().is_empty(), "the job did not run");
 
     // With the history writable again, the same command runs and records.
-    let out = Command::new(WARDEN)
-        .arg("run")
-        .arg(s.dir.join("jobs/fetch/job.toml"))
-        .arg("--config")
-        .arg(s.dir.join("warden.toml"))
-        .output()
-        .await
-        .unwrap();
+    let out = s.run_once().await;
     assert_eq!(
         out.status.code(),
         Some(0),

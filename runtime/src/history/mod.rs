@@ -603,23 +603,8 @@ impl History {
         let conn = self.lock();
         let mut attempts = 0;
         let mut run_id = run_id.to_string();
+        let action = || format!("record a skipped firing of job {job}");
         loop {
-            let same: Option<(String, Option<i64>, String)> = conn
-                .query_row(
-                    "SELECT job, scheduled_at, status FROM runs WHERE run_id = ?1",
-                    [&run_id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()
-                .map_err(self.db_err(format!("record a skipped firing of job {job}")))?;
-            if let Some((j, at, status)) = same {
-                if j == job
-                    && at == Some(bounds::to_ms(scheduled_at))
-                    && status == RunStatus::Skipped.as_str()
-                {
-                    return Ok(run_id);
-                }
-            }
             let result = conn.execute(
                 &format!("INSERT INTO runs ({RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?4, ?5, NULL, ?6, 0, 0, 0, '', '', 0, ?7)"),
                 params![
@@ -634,17 +619,33 @@ impl History {
             );
             match result {
                 Ok(_) => return Ok(run_id),
-                // A random suffix collided within the same second: draw again.
-                Err(e)
-                    if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation)
-                        && attempts < 8 =>
-                {
+                Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
+                    // The same skipped firing, stored before: nothing to do.
+                    let same = conn
+                        .query_row(
+                            "SELECT 1 FROM runs WHERE run_id = ?1 AND job = ?2 AND scheduled_at = ?3 AND status = ?4",
+                            params![
+                                run_id,
+                                job,
+                                bounds::to_ms(scheduled_at),
+                                RunStatus::Skipped.as_str()
+                            ],
+                            |_| Ok(()),
+                        )
+                        .optional()
+                        .map_err(self.db_err(action()))?
+                        .is_some();
+                    if same {
+                        return Ok(run_id);
+                    }
+                    // A random suffix collided within the same second: draw again.
+                    if attempts >= 8 {
+                        return Err(self.db_err(action())(e));
+                    }
                     attempts += 1;
                     run_id = crate::run::new_run_id_at(now);
                 }
-                Err(e) => {
-                    return Err(self.db_err(format!("record a skipped firing of job {job}"))(e))
-                }
+                Err(e) => return Err(self.db_err(action())(e)),
             }
         }
     }

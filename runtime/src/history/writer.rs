@@ -107,8 +107,7 @@ impl HistoryWriter {
             close_by: Arc::clone(&close_by),
         };
         if worker.spill_path.exists() {
-            worker.spilled = 1; // how many is known once it is read
-            worker.flush();
+            worker.replay_spill();
         }
         let thread = std::thread::Builder::new()
             .name("warden-history".into())
@@ -310,7 +309,11 @@ impl Worker {
                         }
                     }
                 } else {
-                    Err(self.failing_cause())
+                    Err(format!(
+                        "earlier writes are still waiting: {} held, {} spilled",
+                        self.held.len(),
+                        self.spilled
+                    ))
                 };
                 let result = result.map_err(|cause| {
                     if let Some(scheduled_at) = run.scheduled_at {
@@ -331,17 +334,6 @@ impl Worker {
                 });
                 let _ = ack.send(result);
             }
-        }
-    }
-
-    fn failing_cause(&self) -> String {
-        match &self.failure {
-            Some(_) => format!(
-                "earlier writes are still waiting: {} held, {} spilled",
-                self.held.len(),
-                self.spilled
-            ),
-            None => "earlier writes are still waiting".to_string(),
         }
     }
 
