@@ -457,21 +457,14 @@ fn explain(message: String, stderr: &str, canvas: Option<&str>) -> String {
     text
 }
 
-/// `s` cut to at most `max` bytes on a character boundary, control
-/// characters replaced, `…` at the end when cut.
+/// `s` with control characters replaced, cut to at most `max` bytes as the
+/// history cuts text ([`crate::history::keep_start`]).
 fn cut(s: &str, max: usize) -> String {
     let clean: String = s
         .chars()
         .map(|c| if c.is_control() { '\u{fffd}' } else { c })
         .collect();
-    if clean.len() <= max {
-        return clean;
-    }
-    let mut end = max;
-    while !clean.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &clean[..end])
+    crate::history::keep_start(&clean, max).into_owned()
 }
 
 /// "src/main.rs:3:5: boom" from Rust's panic report on stderr.

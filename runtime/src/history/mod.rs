@@ -34,7 +34,7 @@ use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Tran
 use crate::host::{AuditEntry, Outcome};
 use crate::run::{RunReport, RunStatus};
 
-pub use bounds::{TAIL_CAP, TEXT_CAP};
+pub use bounds::{keep_start, TAIL_CAP, TEXT_CAP};
 pub use schema::SCHEMA_VERSION;
 pub use writer::{HistoryWriter, StartRefused, WriterHealth, WriterThread, REPORT_EVERY};
 
