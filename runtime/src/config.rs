@@ -22,6 +22,10 @@
 //! capacity = 700                                 # Canvas's high-water mark (X-Rate-Limit-Remaining when idle)
 //! refill_per_second = 10                         # how fast Canvas's bucket drains
 //! reserve = 50                                   # held per request in flight (Canvas's pre-flight penalty)
+//! [dashboard]                                    # optional; `warden serve` serves no web pages without it
+//! listen = "127.0.0.1:8080"                      # the default; also /metrics, /healthz, /readyz
+//! admin_token_file = "/run/secrets/warden-admin" # required unless listen is a loopback address
+//! public_url = "https://warden.example.edu"      # how admins reach it (links in alerts)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -53,6 +57,15 @@ struct RawConfig {
     daemon: RawDaemon,
     #[serde(default)]
     throttle: RawThrottle,
+    dashboard: Option<Spanned<RawDashboard>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDashboard {
+    listen: Option<Spanned<String>>,
+    admin_token_file: Option<Spanned<String>>,
+    public_url: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -104,7 +117,22 @@ pub struct Config {
     pub daemon: DaemonConfig,
     /// `[throttle]`: the rate-limit governor shared by every run.
     pub throttle: GovernorSettings,
+    /// `[dashboard]`: web pages, metrics and health checks of `warden serve`.
+    pub dashboard: Option<DashboardConfig>,
 }
+
+/// Where and how `warden serve` serves its dashboard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DashboardConfig {
+    pub listen: std::net::SocketAddr,
+    /// A file holding the admin token; every page then needs a login.
+    pub admin_token_file: Option<PathBuf>,
+    /// How admins reach the dashboard, for links (no trailing slash).
+    pub public_url: Option<url::Url>,
+}
+
+/// The dashboard's address when `listen` is not given.
+pub const DEFAULT_DASHBOARD_LISTEN: &str = "127.0.0.1:8080";
 
 /// How long the run history keeps runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -256,6 +284,10 @@ impl Config {
         };
 
         let throttle = throttle(&raw.throttle, &at)?;
+        let dashboard = raw
+            .dashboard
+            .map(|d| dashboard(d, folder, &at))
+            .transpose()?;
 
         Ok(Config {
             path: path.to_path_buf(),
@@ -266,6 +298,7 @@ impl Config {
             history,
             daemon,
             throttle,
+            dashboard,
         })
     }
 
@@ -293,6 +326,69 @@ impl Config {
         found.dedup();
         Ok(found)
     }
+}
+
+/// Validates `[dashboard]`.
+fn dashboard(
+    raw: Spanned<RawDashboard>,
+    folder: &Path,
+    at: &impl Fn(std::ops::Range<usize>, String) -> FileError,
+) -> Result<DashboardConfig, FileError> {
+    let table = raw.span();
+    let raw = raw.into_inner();
+    let listen: std::net::SocketAddr = match &raw.listen {
+        Some(text) => text.get_ref().parse().map_err(|_| {
+            at(
+                text.span(),
+                format!(
+                    "listen {:?} is not an address and port such as \"127.0.0.1:8080\" or \"[::1]:8080\"",
+                    text.get_ref()
+                ),
+            )
+        })?,
+        None => DEFAULT_DASHBOARD_LISTEN.parse().expect("a valid address"),
+    };
+    let admin_token_file = match &raw.admin_token_file {
+        Some(file) if file.get_ref().is_empty() => {
+            return Err(at(file.span(), "admin_token_file is empty".into()))
+        }
+        Some(file) => Some(folder.join(file.get_ref())),
+        None => None,
+    };
+    if admin_token_file.is_none() && !listen.ip().is_loopback() {
+        let span = raw.listen.as_ref().map_or(table, Spanned::span);
+        return Err(at(
+            span,
+            format!(
+                "the dashboard listens on {listen}, which other machines can reach, so it needs admin_token_file = \"/path/to/admin-token\" (a file holding a long random token); there are no default credentials"
+            ),
+        ));
+    }
+    let public_url = match &raw.public_url {
+        Some(text) => {
+            let url = url::Url::parse(text.get_ref())
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+                .filter(|u| u.username().is_empty() && u.password().is_none())
+                .filter(|u| u.query().is_none() && u.fragment().is_none())
+                .ok_or_else(|| {
+                    at(
+                        text.span(),
+                        format!(
+                            "public_url {:?} is not an http(s) URL without credentials, query or fragment, such as \"https://warden.example.edu\"",
+                            text.get_ref()
+                        ),
+                    )
+                })?;
+            Some(url)
+        }
+        None => None,
+    };
+    Ok(DashboardConfig {
+        listen,
+        admin_token_file,
+        public_url,
+    })
 }
 
 /// Validates `[throttle]`, filling in the defaults.

@@ -313,6 +313,30 @@ impl Model {
 #[derive(Clone, Default)]
 pub struct Governor {
     shared: Option<Arc<Shared>>,
+    /// The latest `X-Rate-Limit-Remaining` any answer carried, for the
+    /// metrics (kept when the governor is disabled too).
+    seen: Arc<LastSeen>,
+}
+
+/// An `f64` behind an atomic: NaN until a value is seen.
+struct LastSeen(std::sync::atomic::AtomicU64);
+
+impl Default for LastSeen {
+    fn default() -> Self {
+        LastSeen(std::sync::atomic::AtomicU64::new(f64::NAN.to_bits()))
+    }
+}
+
+impl LastSeen {
+    fn set(&self, value: f64) {
+        self.0
+            .store(value.to_bits(), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn get(&self) -> Option<f64> {
+        let value = f64::from_bits(self.0.load(std::sync::atomic::Ordering::Relaxed));
+        (!value.is_nan()).then_some(value)
+    }
 }
 
 struct Shared {
@@ -350,12 +374,21 @@ impl Governor {
                 model: Mutex::new(Model::new(settings)),
                 changed: Notify::new(),
             })),
+            seen: Arc::default(),
         }
     }
 
     /// Lets every request through at once.
     pub fn disabled() -> Governor {
-        Governor { shared: None }
+        Governor {
+            shared: None,
+            seen: Arc::default(),
+        }
+    }
+
+    /// The latest `X-Rate-Limit-Remaining` Canvas sent, if any answer had it.
+    pub fn last_remaining(&self) -> Option<f64> {
+        self.seen.get()
     }
 
     #[cfg(test)]
@@ -378,6 +411,7 @@ impl Governor {
         let Some(shared) = &self.shared else {
             return Permit {
                 shared: None,
+                seen: Arc::clone(&self.seen),
                 seq: 0,
                 waited: Duration::ZERO,
             };
@@ -400,6 +434,7 @@ impl Governor {
                     shared.changed.notify_waiters();
                     return Permit {
                         shared: Some(Arc::clone(shared)),
+                        seen: Arc::clone(&self.seen),
                         seq: ticket.seq,
                         waited: started.elapsed(),
                     };
@@ -438,6 +473,7 @@ impl Drop for Leave<'_> {
 /// [`Permit::finish`]; dropping it frees its reservation.
 pub struct Permit {
     shared: Option<Arc<Shared>>,
+    seen: Arc<LastSeen>,
     seq: u64,
     waited: Duration,
 }
@@ -450,6 +486,9 @@ impl Permit {
 
     /// The request was answered with these headers.
     pub fn finish(mut self, report: Report) {
+        if let Some(remaining) = report.remaining {
+            self.seen.set(remaining);
+        }
         if let Some(shared) = self.shared.take() {
             shared.model().finish(self.seq, Instant::now(), report);
             shared.changed.notify_waiters();

@@ -143,6 +143,9 @@ enum Command {
         /// compiled-component cache.
         #[arg(long)]
         no_cache: bool,
+        /// Where the dashboard listens (port 0: any free port).
+        #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:8080")]
+        dashboard: std::net::SocketAddr,
     },
 }
 
@@ -245,12 +248,14 @@ pub fn main() -> ExitCode {
                 no_build,
                 run_for,
                 no_cache,
+                dashboard,
             } => {
                 demo::demo(demo::DemoOptions {
                     root,
                     build: !no_build,
                     run_for: run_for.map(|d| d.as_duration()),
                     no_cache,
+                    dashboard,
                 })
                 .await
             }

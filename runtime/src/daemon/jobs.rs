@@ -164,6 +164,15 @@ impl Table {
         changes
     }
 
+    /// The versions that failed to load, with why (a job listed here may
+    /// still run its earlier version).
+    pub fn failures(&self) -> Vec<(PathBuf, String)> {
+        self.failed
+            .iter()
+            .map(|(path, f)| (path.clone(), f.why.clone()))
+            .collect()
+    }
+
     /// Job names are unique: they key the run history.
     fn check_name(&self, path: &Path, def: JobDef) -> Result<JobDef, Failure> {
         let name = def.manifest.name.as_str();

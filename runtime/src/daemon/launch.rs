@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot};
 
-use super::JobDef;
+use super::{JobDef, Observers, RunEnded};
 use crate::clock::Clock;
 use crate::history::{HistoryWriter, NewRun, RunEnd, StartRefused, Trigger};
 use crate::run::{new_run_id, RunOptions, RunStatus, Runner};
@@ -20,6 +20,7 @@ pub struct Done {
     pub ended: Ended,
     pub scheduled: DateTime<Utc>,
     pub attempt: u32,
+    pub trigger: Trigger,
 }
 
 /// How a run task ended.
@@ -37,6 +38,7 @@ pub struct Launch {
     pub writer: HistoryWriter,
     pub clock: Arc<dyn Clock>,
     pub done: mpsc::UnboundedSender<Done>,
+    pub observers: Observers,
 }
 
 impl Launch {
@@ -54,11 +56,13 @@ impl Launch {
         let run_id = new_run_id();
         let job = def.manifest.name.to_string();
         let (cancel, cancelled) = oneshot::channel();
+        let started_at = self.clock.now();
         let started = NewRun {
             run_id: run_id.clone(),
             job: job.clone(),
-            scheduled_at: Some(scheduled),
-            started_at: self.clock.now(),
+            // A run started by hand belongs to no firing.
+            scheduled_at: (trigger != Trigger::Manual).then_some(scheduled),
+            started_at,
             attempt,
             trigger,
         };
@@ -69,6 +73,10 @@ impl Launch {
             clock: Arc::clone(&self.clock),
             def: Arc::clone(def),
             run_id: run_id.clone(),
+            observers: self.observers.clone(),
+            trigger,
+            scheduled_at: started.scheduled_at,
+            started_at,
         };
         let done = self.done.clone();
         let path = path.to_path_buf();
@@ -85,6 +93,7 @@ impl Launch {
                             task.run_id,
                             trigger.as_str()
                         );
+                        task.observers.run_started(&job, &task.run_id, trigger);
                         Ended::Ran(task.run(cancelled).await)
                     }
                     Err(refused) => Ended::NotStarted(refused),
@@ -95,6 +104,7 @@ impl Launch {
                     ended,
                     scheduled,
                     attempt,
+                    trigger,
                 });
             },
             span,
@@ -109,6 +119,10 @@ struct RunTask {
     clock: Arc<dyn Clock>,
     def: Arc<JobDef>,
     run_id: String,
+    observers: Observers,
+    trigger: Trigger,
+    scheduled_at: Option<DateTime<Utc>>,
+    started_at: DateTime<Utc>,
 }
 
 impl RunTask {
@@ -116,7 +130,16 @@ impl RunTask {
     async fn run(&self, cancelled: oneshot::Receiver<String>) -> RunStatus {
         let job = self.def.manifest.name.as_str();
         let mut options = RunOptions::new(self.run_id.clone());
-        options.audit_sink = Some(self.writer.audit_sink(&self.run_id));
+        let stored = self.writer.audit_sink(&self.run_id);
+        options.audit_sink = Some(if self.observers.is_empty() {
+            stored
+        } else {
+            let (observers, job) = (self.observers.clone(), job.to_string());
+            Arc::new(move |entry: &crate::host::AuditEntry| {
+                stored(entry);
+                observers.request(&job, entry);
+            })
+        });
 
         // The run is a task of its own so that a panic inside it is an
         // error here, not a lost run, and cancelling it drops the guest.
@@ -147,7 +170,19 @@ impl RunTask {
                 ended.error.as_deref().unwrap_or("")
             ),
         }
+        let event = RunEnded {
+            job: job.to_string(),
+            run_id: self.run_id.clone(),
+            trigger: self.trigger,
+            status,
+            error: ended.error.clone(),
+            scheduled_at: self.scheduled_at,
+            started_at: self.started_at,
+            ended_at: ended.ended_at,
+            held: std::time::Duration::from_millis(ended.held_ms),
+        };
         self.writer.finish_run(&self.run_id, ended);
+        self.observers.run_ended(&event);
         status
     }
 

@@ -8,8 +8,10 @@
 //! it ends. Scheduling time comes from a [`Clock`], so tests can move it;
 //! deadlines inside runs and the shutdown grace are real time.
 
+mod control;
 mod jobs;
 mod launch;
+mod observe;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
@@ -25,15 +27,19 @@ use tokio::task::JoinHandle;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::history::{
-    History, HistoryError, HistoryWriter, Retention, Trigger, WriterHealth, WriterThread,
+    History, HistoryError, HistoryWriter, Retention, Suspension, Trigger, WriterHealth,
+    WriterThread,
 };
 use crate::manifest::{CatchUp, Concurrency};
 use crate::run::Runner;
 use crate::scheduler::{decide_due, Decision};
 
+use control::Request;
+pub use control::{Control, ControlError, JobView, Snapshot};
 pub use jobs::JobDef;
 use jobs::{Changes, Table};
 use launch::{Done, Ended, Launch};
+pub use observe::{Observer, Observers, RunEnded};
 
 /// Why the daemon could not start.
 #[derive(Debug, thiserror::Error)]
@@ -72,10 +78,12 @@ struct Slot {
     /// The latest firing that did not run because the history could not be
     /// written; caught up (`catch_up = "latest"`) once it can.
     missed: Option<DateTime<Utc>>,
+    /// How many firings did not run so, since the daemon started.
+    missed_count: u64,
 }
 
 impl Slot {
-    fn new(def: Arc<JobDef>, cursor: DateTime<Utc>) -> Slot {
+    fn new(def: Arc<JobDef>, cursor: DateTime<Utc>, suspended: bool) -> Slot {
         let mut slot = Slot {
             def,
             cursor,
@@ -83,15 +91,17 @@ impl Slot {
             pending: Vec::new(),
             running: HashMap::new(),
             missed: None,
+            missed_count: 0,
         };
-        slot.plan();
+        slot.plan(suspended);
         slot
     }
 
-    /// Recomputes `next` after the cursor or the job changed.
-    fn plan(&mut self) {
+    /// Recomputes `next` after the cursor or the job changed; `suspended`:
+    /// from the dashboard.
+    fn plan(&mut self, suspended: bool) {
         let m = &self.def.manifest;
-        self.next = match (&m.schedule, m.firing.suspend) {
+        self.next = match (&m.schedule, m.firing.suspend || suspended) {
             (Some(schedule), false) => schedule.next_after(self.cursor, m.timezone),
             _ => None,
         };
@@ -113,6 +123,7 @@ type Agenda = BinaryHeap<Reverse<(DateTime<Utc>, PathBuf)>>;
 
 enum Command {
     Reload,
+    Control(Request),
     Shutdown {
         grace: Duration,
         done: oneshot::Sender<()>,
@@ -126,9 +137,28 @@ pub struct DaemonHandle {
     history: Arc<History>,
     writer: WriterThread,
     missed: Arc<AtomicU64>,
+    health: WriterHealth,
+    queue: HistoryWriter,
 }
 
 impl DaemonHandle {
+    /// Asks and tells the daemon things while it runs (the dashboard).
+    pub fn control(&self) -> Control {
+        Control {
+            commands: self.commands.clone(),
+        }
+    }
+
+    /// Whether the run history takes writes now.
+    pub fn history_writable(&self) -> WriterHealth {
+        self.health.clone()
+    }
+
+    /// The queue of writes to the history (for the activity log).
+    pub fn history_writer(&self) -> HistoryWriter {
+        self.queue.clone()
+    }
+
     /// Re-reads every manifest and component now (SIGHUP).
     pub fn reload(&self) {
         let _ = self.commands.send(Command::Reload);
@@ -171,6 +201,16 @@ pub async fn start(
     runner: Runner,
     clock: Arc<dyn Clock>,
 ) -> Result<DaemonHandle, DaemonError> {
+    start_observed(config, runner, clock, Observers::new()).await
+}
+
+/// [`start`], telling `observers` about runs, requests and missed firings.
+pub async fn start_observed(
+    config: &Config,
+    runner: Runner,
+    clock: Arc<dyn Clock>,
+    observers: Observers,
+) -> Result<DaemonHandle, DaemonError> {
     let state = config.state.as_ref().ok_or_else(|| DaemonError::NoState {
         config: config.path.display().to_string(),
     })?;
@@ -195,7 +235,13 @@ pub async fn start(
     }
     let health = writer.health();
     let missed = Arc::new(AtomicU64::new(0));
+    let suspensions = history
+        .suspensions()?
+        .into_iter()
+        .map(|s| (s.job.clone(), s))
+        .collect();
 
+    let queue = writer.clone();
     let (commands, command_rx) = mpsc::unbounded_channel();
     let (done_tx, done_rx) = mpsc::unbounded_channel();
     let mut daemon = Daemon {
@@ -205,6 +251,7 @@ pub async fn start(
             writer,
             clock: Arc::clone(&clock),
             done: done_tx,
+            observers,
         },
         history: Arc::clone(&history),
         clock,
@@ -215,9 +262,11 @@ pub async fn start(
         slots: HashMap::new(),
         agenda: Agenda::new(),
         pending: Agenda::new(),
-        health,
+        health: health.clone(),
         missed: Arc::clone(&missed),
         missed_log: None,
+        suspensions,
+        failed: Vec::new(),
     };
     // The first load completes before `start` returns.
     daemon.sync(false);
@@ -240,6 +289,8 @@ pub async fn start(
         history,
         writer: writer_thread,
         missed,
+        health,
+        queue,
     })
 }
 
@@ -273,6 +324,10 @@ struct Daemon {
     missed: Arc<AtomicU64>,
     /// When such a firing was last logged, and how many since.
     missed_log: Option<(Instant, u64)>,
+    /// Jobs suspended from the dashboard, by name.
+    suspensions: HashMap<String, Suspension>,
+    /// Manifests whose latest version did not load, with why.
+    failed: Vec<(PathBuf, String)>,
 }
 
 impl Daemon {
@@ -306,6 +361,7 @@ impl Daemon {
                 }
                 command = commands.recv() => match command {
                     Some(Command::Reload) => self.sync(true),
+                    Some(Command::Control(request)) => self.control(request),
                     Some(Command::Shutdown { grace, done: reply }) => {
                         self.shutdown(grace, &mut done).await;
                         let _ = reply.send(());
@@ -364,7 +420,8 @@ impl Daemon {
     }
 
     /// Starts a run for a due firing, as the job's concurrency says.
-    fn start(&mut self, path: &PathBuf, def: &Arc<JobDef>, pending: Pending) {
+    /// Returns its run id, if it started.
+    fn start(&mut self, path: &PathBuf, def: &Arc<JobDef>, pending: Pending) -> Option<String> {
         let job = def.manifest.name.as_str();
         if !self.launch.writer.is_writable() {
             let reason = "missed: the run history cannot be written; the job did not run";
@@ -375,10 +432,10 @@ impl Daemon {
                 self.clock.now(),
             );
             self.missed_firing(path, pending.scheduled, reason);
-            return;
+            return None;
         }
         let Some(slot) = self.slots.get_mut(path) else {
-            return;
+            return None;
         };
         if !slot.running.is_empty() {
             match def.manifest.firing.concurrency {
@@ -392,13 +449,25 @@ impl Daemon {
                         "job {job}: firing for {} skipped: {reason}",
                         pending.scheduled
                     );
-                    self.launch.writer.record_skipped(
+                    let now = self.clock.now();
+                    let run_id = self.launch.writer.record_skipped(
                         job,
                         pending.scheduled,
-                        reason,
-                        self.clock.now(),
+                        reason.clone(),
+                        now,
                     );
-                    return;
+                    self.launch.observers.run_ended(&RunEnded {
+                        job: job.to_string(),
+                        run_id,
+                        trigger: Trigger::Schedule,
+                        status: crate::run::RunStatus::Skipped,
+                        error: Some(reason),
+                        scheduled_at: Some(pending.scheduled),
+                        started_at: now,
+                        ended_at: now,
+                        held: Duration::ZERO,
+                    });
+                    return None;
                 }
                 Concurrency::Replace => {
                     slot.cancel_all("replaced by a newer run (concurrency = \"replace\")")
@@ -413,7 +482,8 @@ impl Daemon {
             pending.attempt,
             pending.trigger,
         );
-        slot.running.insert(run_id, Some(cancel));
+        slot.running.insert(run_id.clone(), Some(cancel));
+        Some(run_id)
     }
 
     /// A run ended: forget it, and retry it if it failed and may.
@@ -430,6 +500,10 @@ impl Daemon {
                 return;
             }
         };
+        // A run started by hand is not retried: whoever started it sees it.
+        if done.trigger == Trigger::Manual {
+            return;
+        }
         let Some(retry) = slot.def.manifest.firing.retry else {
             return;
         };
@@ -463,6 +537,10 @@ impl Daemon {
         let Some(slot) = self.slots.get_mut(path) else {
             return;
         };
+        slot.missed_count += 1;
+        self.launch
+            .observers
+            .firing_missed(slot.def.manifest.name.as_str());
         if matches!(slot.def.manifest.firing.catch_up, CatchUp::Latest { .. }) {
             slot.missed = Some(slot.missed.map_or(scheduled, |m| m.max(scheduled)));
         }
@@ -611,23 +689,27 @@ impl Daemon {
                 path.display(),
                 def.manifest.schedule_summary()
             );
+            let suspended = self.suspensions.contains_key(def.manifest.name.as_str());
             let slot = match self.slots.get_mut(path) {
                 Some(slot) => {
                     slot.def = Arc::clone(def);
-                    slot.plan();
+                    slot.plan(suspended);
                     slot
                 }
                 None => {
                     let cursor = last_fires.get(path).copied().flatten().unwrap_or(now);
-                    self.slots
-                        .entry(path.clone())
-                        .or_insert(Slot::new(Arc::clone(def), cursor))
+                    self.slots.entry(path.clone()).or_insert(Slot::new(
+                        Arc::clone(def),
+                        cursor,
+                        suspended,
+                    ))
                 }
             };
             if let Some(next) = slot.next {
                 self.agenda.push(Reverse((next, path.clone())));
             }
         }
+        self.failed = table.failures();
         self.table = Some(table);
         if let Some(force) = self.sync_again.take() {
             self.sync(force);

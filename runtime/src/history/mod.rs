@@ -15,7 +15,9 @@
 //! - [`schema`]: connection settings, ownership checks, migrations.
 //! - [`report`]: the text of `warden history` and `warden logs`.
 
+mod activity;
 mod bounds;
+mod browse;
 pub mod report;
 pub mod schema;
 pub mod spill;
@@ -34,7 +36,9 @@ use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Tran
 use crate::host::{AuditEntry, Outcome};
 use crate::run::{RunReport, RunStatus};
 
+pub use activity::{Activity, Suspension};
 pub use bounds::{keep_start, TAIL_CAP, TEXT_CAP};
+pub use browse::{RunFilter, RunPage};
 pub use schema::SCHEMA_VERSION;
 pub use writer::{HistoryWriter, StartRefused, WriterHealth, WriterThread, REPORT_EVERY};
 
@@ -202,6 +206,8 @@ pub struct RunEnd {
     pub invalid: u64,
     pub stdout_tail: String,
     pub stderr_tail: String,
+    /// How long the rate-limit governor held the run's requests back, in ms.
+    pub held_ms: u64,
 }
 
 impl RunEnd {
@@ -218,6 +224,7 @@ impl RunEnd {
             invalid: 0,
             stdout_tail: String::new(),
             stderr_tail: String::new(),
+            held_ms: 0,
         }
     }
 
@@ -234,6 +241,7 @@ impl RunEnd {
             invalid: report.stats.invalid,
             stdout_tail: report.stdout_tail.clone(),
             stderr_tail: report.stderr_tail.clone(),
+            held_ms: u64::try_from(report.stats.held.as_millis()).unwrap_or(u64::MAX),
         }
     }
 }
@@ -256,6 +264,8 @@ pub struct RunRow {
     pub stderr_tail: String,
     pub attempt: u32,
     pub trigger: Trigger,
+    /// How long the rate-limit governor held its requests back, in ms.
+    pub held_ms: u64,
 }
 
 impl RunRow {
@@ -319,7 +329,7 @@ impl fmt::Debug for History {
 
 const RUN_COLUMNS: &str =
     "run_id, job, scheduled_at, started_at, ended_at, status, exit_code, error, \
-     requests, denials, invalid, stdout_tail, stderr_tail, attempt, \"trigger\"";
+     requests, denials, invalid, stdout_tail, stderr_tail, attempt, \"trigger\", held_ms";
 
 impl History {
     /// Opens or creates the database (creating missing parent folders), sets
@@ -425,7 +435,7 @@ impl History {
     /// Records a run that has started, with status `running`.
     pub fn start_run(&self, run: &NewRun) -> Result<(), HistoryError> {
         let result = self.lock().execute(
-            &format!("INSERT INTO runs ({RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, NULL, ?5, NULL, NULL, 0, 0, 0, '', '', ?6, ?7)"),
+            &format!("INSERT INTO runs ({RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, NULL, ?5, NULL, NULL, 0, 0, 0, '', '', ?6, ?7, 0)"),
             params![
                 run.run_id,
                 run.job,
@@ -549,7 +559,7 @@ impl History {
             .lock()
             .execute(
                 "UPDATE runs SET ended_at = ?2, status = ?3, exit_code = ?4, error = ?5, requests = ?6,
-                     denials = ?7, invalid = ?8, stdout_tail = ?9, stderr_tail = ?10
+                     denials = ?7, invalid = ?8, stdout_tail = ?9, stderr_tail = ?10, held_ms = ?11
                  WHERE run_id = ?1",
                 params![
                     run_id,
@@ -562,6 +572,7 @@ impl History {
                     bounds::count(end.invalid),
                     bounds::keep_end(&end.stdout_tail, TAIL_CAP),
                     bounds::keep_end(&end.stderr_tail, TAIL_CAP),
+                    bounds::count(end.held_ms),
                 ],
             )
             .map_err(self.db_err(format!("record the end of run {run_id}")))?;
@@ -606,7 +617,7 @@ impl History {
         let action = || format!("record a skipped firing of job {job}");
         loop {
             let result = conn.execute(
-                &format!("INSERT INTO runs ({RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?4, ?5, NULL, ?6, 0, 0, 0, '', '', 0, ?7)"),
+                &format!("INSERT INTO runs ({RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?4, ?5, NULL, ?6, 0, 0, 0, '', '', 0, ?7, 0)"),
                 params![
                     run_id,
                     job,
@@ -795,6 +806,9 @@ impl History {
                     params![cutoff, running],
                 )
                 .map_err(self.db_err("prune old runs"))?;
+            // The activity log is kept as long as runs are.
+            tx.execute("DELETE FROM activity WHERE at < ?1", params![cutoff])
+                .map_err(self.db_err("prune the activity log"))?;
         }
         if let Some(keep) = retention.max_runs_per_job {
             deleted += tx
@@ -844,6 +858,7 @@ impl History {
             requests: count("requests", raw.requests)?,
             denials: count("denials", raw.denials)?,
             invalid: count("invalid", raw.invalid)?,
+            held_ms: count("held_ms", raw.held_ms)?,
             attempt: u32::try_from(raw.attempt)
                 .map_err(|_| self.bad_value(what(), format!("attempt {} is out of range", raw.attempt)))?,
             trigger: raw.trigger.parse().map_err(|_| {
@@ -899,6 +914,7 @@ struct RawRun {
     stderr_tail: String,
     attempt: i64,
     trigger: String,
+    held_ms: i64,
 }
 
 /// A `requests` row as SQLite holds it.
@@ -936,6 +952,7 @@ fn query_runs(
             stderr_tail: r.get(12)?,
             attempt: r.get(13)?,
             trigger: r.get(14)?,
+            held_ms: r.get(15)?,
         })
     })?;
     rows.collect()

@@ -259,6 +259,7 @@ mod tests {
             stderr_tail: String::new(),
             attempt: 0,
             trigger: Trigger::Schedule,
+            held_ms: 0,
         }
     }
 

@@ -66,6 +66,29 @@ const MIGRATIONS: &[&str] = &[
         last_fire INTEGER NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 2: the governor's hold time per run, the admin activity log, jobs
+    // suspended from the dashboard, and an index for filtered run lists.
+    r#"
+    ALTER TABLE runs ADD COLUMN held_ms INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX runs_by_job_status ON runs (job, status, started_at);
+
+    CREATE TABLE activity (
+        id      TEXT PRIMARY KEY NOT NULL,
+        at      INTEGER NOT NULL,
+        actor   TEXT NOT NULL,
+        action  TEXT NOT NULL,
+        job     TEXT,
+        run_id  TEXT,
+        outcome TEXT NOT NULL
+    );
+    CREATE INDEX activity_by_at ON activity (at, id);
+
+    CREATE TABLE suspensions (
+        job TEXT PRIMARY KEY NOT NULL,
+        at  INTEGER NOT NULL,
+        by  TEXT NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this Warden writes and the newest it reads.

@@ -15,7 +15,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{bounds, NewRun, RunEnd, Trigger};
+use super::{bounds, Activity, NewRun, RunEnd, Suspension, Trigger};
 use crate::host::{AuditEntry, Outcome};
 use crate::run::RunStatus;
 
@@ -39,6 +39,10 @@ pub enum Write {
         now: DateTime<Utc>,
     },
     LastFire(String, DateTime<Utc>),
+    Activity(Activity),
+    Suspend(Suspension),
+    /// The dashboard's suspension of this job is lifted.
+    Resume(String),
 }
 
 impl Write {
@@ -64,7 +68,16 @@ impl Write {
                 reason,
                 ..
             } => run_id.len() + job.len() + reason.len(),
-            Write::LastFire(job, _) => job.len(),
+            Write::LastFire(job, _) | Write::Resume(job) => job.len(),
+            Write::Activity(a) => {
+                a.id.len()
+                    + a.actor.len()
+                    + a.action.len()
+                    + a.outcome.len()
+                    + a.job.as_ref().map_or(0, String::len)
+                    + a.run_id.as_ref().map_or(0, String::len)
+            }
+            Write::Suspend(s) => s.job.len() + s.by.len(),
         }
     }
 }
@@ -185,6 +198,8 @@ enum Line {
         invalid: u64,
         stdout_tail: String,
         stderr_tail: String,
+        #[serde(default)]
+        held_ms: u64,
     },
     Skipped {
         run_id: String,
@@ -196,6 +211,23 @@ enum Line {
     LastFire {
         job: String,
         at: i64,
+    },
+    Activity {
+        id: String,
+        at: i64,
+        actor: String,
+        action: String,
+        job: Option<String>,
+        run_id: Option<String>,
+        outcome: String,
+    },
+    Suspend {
+        job: String,
+        at: i64,
+        by: String,
+    },
+    Resume {
+        job: String,
     },
 }
 
@@ -245,6 +277,7 @@ impl From<&Write> for Line {
                 invalid: end.invalid,
                 stdout_tail: end.stdout_tail,
                 stderr_tail: end.stderr_tail,
+                held_ms: end.held_ms,
             },
             Write::Skipped {
                 run_id,
@@ -263,6 +296,21 @@ impl From<&Write> for Line {
                 job,
                 at: bounds::to_ms(at),
             },
+            Write::Activity(a) => Line::Activity {
+                id: a.id,
+                at: bounds::to_ms(a.at),
+                actor: a.actor,
+                action: a.action,
+                job: a.job,
+                run_id: a.run_id,
+                outcome: a.outcome,
+            },
+            Write::Suspend(s) => Line::Suspend {
+                job: s.job,
+                at: bounds::to_ms(s.at),
+                by: s.by,
+            },
+            Write::Resume(job) => Line::Resume { job },
         }
     }
 }
@@ -340,6 +388,7 @@ impl TryFrom<Line> for Write {
                 invalid,
                 stdout_tail,
                 stderr_tail,
+                held_ms,
             } => Write::FinishRun(
                 run_id,
                 RunEnd {
@@ -352,6 +401,7 @@ impl TryFrom<Line> for Write {
                     invalid,
                     stdout_tail,
                     stderr_tail,
+                    held_ms,
                 },
             ),
             Line::Skipped {
@@ -368,6 +418,29 @@ impl TryFrom<Line> for Write {
                 now: time(now)?,
             },
             Line::LastFire { job, at } => Write::LastFire(job, time(at)?),
+            Line::Activity {
+                id,
+                at,
+                actor,
+                action,
+                job,
+                run_id,
+                outcome,
+            } => Write::Activity(Activity {
+                id,
+                at: time(at)?,
+                actor,
+                action,
+                job,
+                run_id,
+                outcome,
+            }),
+            Line::Suspend { job, at, by } => Write::Suspend(Suspension {
+                job,
+                at: time(at)?,
+                by,
+            }),
+            Line::Resume { job } => Write::Resume(job),
         })
     }
 }
@@ -405,6 +478,7 @@ mod tests {
                     invalid: 0,
                     stdout_tail: "out ü".into(),
                     stderr_tail: "err".into(),
+                    held_ms: 1500,
                 },
             ),
             Write::Skipped {
@@ -415,6 +489,13 @@ mod tests {
                 now: t,
             },
             Write::LastFire("j".into(), t),
+            Write::Activity(Activity::new(t, "admin", "suspend", "suspended").job("j")),
+            Write::Suspend(Suspension {
+                job: "j".into(),
+                at: t,
+                by: "admin".into(),
+            }),
+            Write::Resume("j".into()),
         ];
         let outcomes = [
             Outcome::Status(503),

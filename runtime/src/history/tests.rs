@@ -55,6 +55,7 @@ fn end(status: RunStatus, ended: DateTime<Utc>) -> RunEnd {
         invalid: 0,
         stdout_tail: String::new(),
         stderr_tail: String::new(),
+        held_ms: 0,
     }
 }
 
@@ -149,6 +150,7 @@ fn a_run_round_trips_every_field() {
             stderr_tail: String::new(),
             attempt: 2,
             trigger: Trigger::Retry,
+            held_ms: 0,
         }
     );
     assert_eq!(running.duration(), None);
@@ -164,6 +166,7 @@ fn a_run_round_trips_every_field() {
         invalid: 1,
         stdout_tail: "Kurs «Ökonomie» — 日本語 🎓\n".to_string(),
         stderr_tail: "warning: ünïcödé\nsecond line".to_string(),
+        held_ms: 2_500,
     };
     h.finish_run(&new.run_id, &finish).unwrap();
     let row = h.run(&new.run_id).unwrap().unwrap();
@@ -179,6 +182,7 @@ fn a_run_round_trips_every_field() {
             invalid: 1,
             stdout_tail: finish.stdout_tail.clone(),
             stderr_tail: finish.stderr_tail.clone(),
+            held_ms: 2_500,
             ..running
         }
     );
@@ -461,6 +465,7 @@ fn a_skipped_firing_is_one_complete_row() {
             stderr_tail: String::new(),
             attempt: 0,
             trigger: Trigger::Schedule,
+            held_ms: 0,
         }
     );
     // Many in the same second get distinct ids.
@@ -751,6 +756,7 @@ fn run_end_comes_from_a_report() {
             invalid: 1,
             stdout_tail: "out".to_string(),
             stderr_tail: "err".to_string(),
+            held_ms: 0,
         }
     );
 }

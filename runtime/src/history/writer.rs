@@ -30,7 +30,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{oneshot, watch};
 
 use super::spill::{self, Write};
-use super::{History, HistoryError, NewRun, RunEnd};
+use super::{Activity, History, HistoryError, NewRun, RunEnd, Suspension};
 use crate::host::{AuditEntry, AuditSink};
 
 /// Most memory held writes may take before they go to the spill file.
@@ -179,6 +179,21 @@ impl HistoryWriter {
 
     pub fn set_last_fire(&self, job: &str, at: DateTime<Utc>) {
         self.send(Write::LastFire(job.to_string(), at));
+    }
+
+    /// Adds an entry to the admin activity log.
+    pub fn record_activity(&self, entry: Activity) {
+        self.send(Write::Activity(entry));
+    }
+
+    /// Records that a job is suspended from the dashboard.
+    pub fn suspend(&self, suspension: Suspension) {
+        self.send(Write::Suspend(suspension));
+    }
+
+    /// Lifts the dashboard's suspension of a job.
+    pub fn resume(&self, job: &str) {
+        self.send(Write::Resume(job.to_string()));
     }
 
     /// Whether the history takes writes now (see [`WriterHealth`]).
@@ -618,6 +633,9 @@ fn store(history: &History, write: &Write) -> Result<(), HistoryError> {
             .record_skipped_as(run_id, job, *scheduled_at, reason, *now)
             .map(drop),
         Write::LastFire(job, at) => history.set_last_fire(job, *at),
+        Write::Activity(entry) => history.record_activity(entry),
+        Write::Suspend(suspension) => history.suspend(suspension),
+        Write::Resume(job) => history.resume(job),
     }
 }
 

@@ -94,6 +94,12 @@ impl Schedule {
         &self.0.cron
     }
 
+    /// The schedule in English words (croner's description of the fields
+    /// as read), e.g. "At 06:30 on Monday through Friday".
+    pub fn describe(&self) -> String {
+        self.0.cron.describe()
+    }
+
     /// Whether this is a *fixed-time* job, as Vixie cron tells them apart
     /// for daylight saving time: its seconds (if written), minute and hour
     /// fields name specific values (`30 2 * * *`, `0 9,17 * * *`,
