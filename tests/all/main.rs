@@ -6,6 +6,7 @@ mod cache;
 mod cli;
 mod commands;
 mod daemon;
+mod deploy;
 mod dry_run;
 mod durability;
 mod jobs;
