@@ -10,6 +10,7 @@
 //! [canvas]
 //! base_url = "https://school.instructure.com"   # http:// only for loopback hosts
 //! token_env = "CANVAS_TOKEN"                     # or: token_file = "/run/secrets/canvas-token"
+//!                                                # or: token_credential = "canvas-token" ($CREDENTIALS_DIRECTORY/canvas-token, systemd's LoadCredential=)
 //! [history]                                      # optional; these are the defaults
 //! max_age = "90d"                                # runs older than this are deleted
 //! max_runs = 1000                                # and all but the newest 1000 of each job
@@ -38,7 +39,7 @@ use crate::diag::FileError;
 use crate::governor::GovernorSettings;
 use crate::manifest::FormatVersion;
 use crate::request::Origin;
-use crate::token::TokenSource;
+use crate::token::{credential_name_problem, TokenSource};
 use crate::units::DurationSpec;
 
 #[derive(Deserialize)]
@@ -98,6 +99,7 @@ struct RawCanvas {
     base_url: Spanned<String>,
     token_env: Option<Spanned<String>>,
     token_file: Option<Spanned<String>>,
+    token_credential: Option<Spanned<String>>,
 }
 
 /// A parsed, validated runtime config.
@@ -194,39 +196,7 @@ impl Config {
         let origin = Origin::parse(canvas.base_url.get_ref())
             .map_err(|e| at(canvas.base_url.span(), e.to_string()))?;
 
-        let token = match (canvas.token_env, canvas.token_file) {
-            (Some(env), None) => {
-                let name = env.get_ref();
-                let valid = !name.is_empty()
-                    && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-                if !valid {
-                    return Err(at(
-                        env.span(),
-                        format!("token_env {name:?} is not an environment variable name"),
-                    ));
-                }
-                TokenSource::Env(name.clone())
-            }
-            (None, Some(file)) => {
-                if file.get_ref().is_empty() {
-                    return Err(at(file.span(), "token_file is empty".into()));
-                }
-                let folder = path.parent().unwrap_or(Path::new(""));
-                TokenSource::File(folder.join(file.get_ref()))
-            }
-            (Some(_), Some(file)) => {
-                return Err(at(
-                    file.span(),
-                    "give either token_env or token_file, not both".into(),
-                ))
-            }
-            (None, None) => {
-                return Err(at(
-                    canvas_span,
-                    "[canvas] needs token_env = \"CANVAS_TOKEN\" (an environment variable) or token_file = \"/path/to/token\"".into(),
-                ))
-            }
-        };
+        let token = token_source(path, canvas_span, canvas, &at)?;
 
         let folder = path.parent().unwrap_or(Path::new(""));
         let mut jobs = Vec::new();
@@ -391,6 +361,90 @@ fn dashboard(
     })
 }
 
+/// The `[canvas]` keys that say where the token comes from.
+#[derive(Clone, Copy)]
+enum TokenKey {
+    Env,
+    File,
+    Credential,
+}
+
+impl TokenKey {
+    fn name(self) -> &'static str {
+        match self {
+            TokenKey::Env => "token_env",
+            TokenKey::File => "token_file",
+            TokenKey::Credential => "token_credential",
+        }
+    }
+}
+
+/// Where `[canvas]` says the token comes from: exactly one of `token_env`,
+/// `token_file` (relative to the config's folder) and `token_credential`.
+fn token_source(
+    path: &Path,
+    canvas_span: std::ops::Range<usize>,
+    canvas: RawCanvas,
+    at: &impl Fn(std::ops::Range<usize>, String) -> FileError,
+) -> Result<TokenSource, FileError> {
+    let mut given: Vec<(TokenKey, Spanned<String>)> = [
+        (TokenKey::Env, canvas.token_env),
+        (TokenKey::File, canvas.token_file),
+        (TokenKey::Credential, canvas.token_credential),
+    ]
+    .into_iter()
+    .filter_map(|(key, value)| Some((key, value?)))
+    .collect();
+    // In the order they appear, so the error points at the second.
+    given.sort_by_key(|(_, value)| value.span().start);
+    let (key, value) = match given.as_slice() {
+        [one] => one,
+        [] => {
+            return Err(at(
+                canvas_span,
+                "[canvas] needs token_env = \"CANVAS_TOKEN\" (an environment variable), token_file = \"/path/to/token\" or token_credential = \"canvas-token\" (a systemd credential)".into(),
+            ))
+        }
+        [(first, _), (second, value), ..] => {
+            return Err(at(
+                value.span(),
+                format!(
+                    "give one of token_env, token_file and token_credential, not both {} and {}",
+                    first.name(),
+                    second.name()
+                ),
+            ))
+        }
+    };
+    let text = value.get_ref();
+    let problem = |message: String| Err(at(value.span(), message));
+    match key {
+        TokenKey::Env => {
+            let valid =
+                !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            if !valid {
+                return problem(format!(
+                    "token_env {text:?} is not an environment variable name"
+                ));
+            }
+            Ok(TokenSource::Env(text.clone()))
+        }
+        TokenKey::File => {
+            if text.is_empty() {
+                return problem("token_file is empty".into());
+            }
+            let folder = path.parent().unwrap_or(Path::new(""));
+            Ok(TokenSource::File(folder.join(text)))
+        }
+        TokenKey::Credential => match credential_name_problem(text) {
+            Some(why) => problem(format!(
+                "token_credential {text:?} {why}: give the NAME of the unit's LoadCredential=NAME:PATH, read from $CREDENTIALS_DIRECTORY/NAME (for a path, use token_file)"
+            )),
+            None => Ok(TokenSource::Credential(text.clone())),
+        },
+    }
+}
+
 /// Validates `[throttle]`, filling in the defaults.
 fn throttle(
     raw: &RawThrottle,
@@ -475,6 +529,47 @@ mod tests {
             c.canvas.token,
             TokenSource::File("/etc/warden/secrets/token".into())
         );
+    }
+
+    #[test]
+    fn token_credential_names_a_systemd_credential() {
+        let base = "[canvas]\nbase_url = \"https://a.example\"\n";
+        let c = parse(&format!("{base}token_credential = \"canvas-token\"\n")).unwrap();
+        assert_eq!(
+            c.canvas.token,
+            TokenSource::Credential("canvas-token".into())
+        );
+        assert_eq!(
+            c.canvas.token.to_string(),
+            "systemd credential canvas-token"
+        );
+
+        let e = |extra: &str| parse(&format!("{base}{extra}")).unwrap_err();
+        for (name, why) in [
+            ("", "is empty"),
+            ("/etc/warden/canvas-token", "has a '/'"),
+            ("a/b", "has a '/'"),
+            (".", "is not a file name"),
+            ("..", "is not a file name"),
+        ] {
+            let err = e(&format!("token_credential = {name:?}\n"));
+            let expected = format!(
+                "/etc/warden/warden.toml:3:20: token_credential {name:?} {why}: give the NAME of the unit's LoadCredential=NAME:PATH"
+            );
+            assert!(err.starts_with(&expected), "{err}");
+        }
+        // Exactly one source; the error points at the second one given.
+        for (first, second, column) in [
+            ("token_file = \"f\"", "token_credential = \"c\"", 20),
+            ("token_credential = \"c\"", "token_env = \"T\"", 13),
+        ] {
+            let err = e(&format!("{first}\n{second}\n"));
+            assert!(err.contains(&format!(":4:{column}: give one of token_env, token_file and token_credential, not both ")), "{err}");
+        }
+        let err = e("token_credential = \"c\"\ntoken_file = \"f\"\ntoken_env = \"T\"\n");
+        assert!(err.ends_with(":4:14: give one of token_env, token_file and token_credential, not both token_credential and token_file"), "{err}");
+        let err = e("");
+        assert!(err.contains(":1:1: [canvas] needs token_env = \"CANVAS_TOKEN\" (an environment variable), token_file = \"/path/to/token\" or token_credential = \"canvas-token\" (a systemd credential)"), "{err}");
     }
 
     #[test]
@@ -582,11 +677,11 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            e.contains(":4:14: give either token_env or token_file, not both"),
+            e.contains(":4:14: give one of token_env, token_file and token_credential, not both token_env and token_file"),
             "{e}"
         );
         let e = parse("[canvas]\nbase_url = \"https://a.example\"\ntoken = \"abc\"\n").unwrap_err();
-        assert!(e.contains(":3:1: unknown field `token`, expected one of `base_url`, `token_env`, `token_file`"), "{e}");
+        assert!(e.contains(":3:1: unknown field `token`, expected one of `base_url`, `token_env`, `token_file`, `token_credential`"), "{e}");
         let e =
             parse("version = 3\n[canvas]\nbase_url = \"https://a.example\"\ntoken_env = \"T\"\n")
                 .unwrap_err();

@@ -3,10 +3,20 @@
 //! The token is read each time a request is made (a rotated token file takes
 //! effect without a restart). Only [`Token::expose`] yields the secret, and
 //! only the HTTP layer (to set `Authorization`) and the redactor call it.
+//!
+//! Under systemd, the token can come from a credential
+//! ([`TokenSource::Credential`]): the unit's `LoadCredential=canvas-token:…`
+//! puts it in `$CREDENTIALS_DIRECTORY/canvas-token`, readable by the service
+//! alone, and the config names it with `token_credential = "canvas-token"`.
 
+use std::ffi::OsStr;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// The environment variable systemd sets to the folder of a service's
+/// credentials (`LoadCredential=`, `SetCredential=`).
+pub const CREDENTIALS_DIRECTORY: &str = "CREDENTIALS_DIRECTORY";
 
 /// What replaces the token wherever it would otherwise appear.
 pub const REDACTED: &str = "[REDACTED]";
@@ -56,6 +66,10 @@ pub enum TokenSource {
     Env(String),
     /// A file holding the token; surrounding whitespace is ignored.
     File(PathBuf),
+    /// A systemd credential: the file of this name in
+    /// `$CREDENTIALS_DIRECTORY`, looked up at every read. The name is one
+    /// path component ([`credential_name_problem`]).
+    Credential(String),
     /// A token held in memory.
     Fixed(Token),
 }
@@ -65,6 +79,7 @@ impl fmt::Debug for TokenSource {
         match self {
             TokenSource::Env(name) => write!(f, "Env({name:?})"),
             TokenSource::File(path) => write!(f, "File({path:?})"),
+            TokenSource::Credential(name) => write!(f, "Credential({name:?})"),
             TokenSource::Fixed(_) => write!(f, "Fixed({REDACTED})"),
         }
     }
@@ -75,6 +90,7 @@ impl fmt::Display for TokenSource {
         match self {
             TokenSource::Env(name) => write!(f, "environment variable {name}"),
             TokenSource::File(path) => write!(f, "token file {}", path.display()),
+            TokenSource::Credential(name) => write!(f, "systemd credential {name}"),
             TokenSource::Fixed(_) => f.write_str("built-in token"),
         }
     }
@@ -93,6 +109,16 @@ pub enum TokenError {
     EnvNotUnicode(String),
     #[error("cannot read token file {path}: {reason}")]
     File { path: String, reason: String },
+    #[error("token credential {name}: ${CREDENTIALS_DIRECTORY} is not set (is the unit's LoadCredential= set?)")]
+    CredentialsDirectoryUnset { name: String },
+    #[error("token credential {name}: ${CREDENTIALS_DIRECTORY} is {dir:?}, not an absolute path")]
+    CredentialsDirectoryRelative { name: String, dir: String },
+    #[error("cannot read token credential {name} from {path}: {reason}")]
+    Credential {
+        name: String,
+        path: String,
+        reason: String,
+    },
     #[error("{source_name}: {error}")]
     In {
         source_name: String,
@@ -120,7 +146,22 @@ impl TokenSource {
                 })?;
                 Token::new(text.trim()).map_err(|e| self.context(e))
             }
+            TokenSource::Credential(name) => {
+                self.read_credential(name, std::env::var_os(CREDENTIALS_DIRECTORY).as_deref())
+            }
         }
+    }
+
+    /// Reads the credential `name` from `dir`, the value of
+    /// `$CREDENTIALS_DIRECTORY`.
+    fn read_credential(&self, name: &str, dir: Option<&OsStr>) -> Result<Token, TokenError> {
+        let path = credential_path(name, dir)?;
+        let text = std::fs::read_to_string(&path).map_err(|e| TokenError::Credential {
+            name: name.to_string(),
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        Token::new(text.trim()).map_err(|e| self.context(e))
     }
 
     fn context(&self, error: TokenError) -> TokenError {
@@ -129,6 +170,50 @@ impl TokenSource {
             error: Box::new(error),
         }
     }
+}
+
+/// Why `name` cannot name a systemd credential, if it cannot: it must be
+/// one path component of a folder (not empty, no `/`, not `.` or `..`, no
+/// NUL), as systemd's own credential names are.
+pub fn credential_name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("is empty")
+    } else if name.contains('/') {
+        Some("has a '/'")
+    } else if name == "." || name == ".." {
+        Some("is not a file name")
+    } else if name.contains('\0') {
+        Some("has a NUL character")
+    } else {
+        None
+    }
+}
+
+/// `$CREDENTIALS_DIRECTORY/<name>`, given the variable's value (`dir`).
+fn credential_path(name: &str, dir: Option<&OsStr>) -> Result<PathBuf, TokenError> {
+    let dir = match dir {
+        Some(dir) if !dir.is_empty() => Path::new(dir),
+        _ => {
+            return Err(TokenError::CredentialsDirectoryUnset {
+                name: name.to_string(),
+            })
+        }
+    };
+    if !dir.is_absolute() {
+        return Err(TokenError::CredentialsDirectoryRelative {
+            name: name.to_string(),
+            dir: dir.display().to_string(),
+        });
+    }
+    // The config checked the name; a source built in code is checked here.
+    if let Some(problem) = credential_name_problem(name) {
+        return Err(TokenError::Credential {
+            name: name.to_string(),
+            path: dir.display().to_string(),
+            reason: format!("the credential name {problem}"),
+        });
+    }
+    Ok(dir.join(name))
 }
 
 #[cfg(test)]
@@ -180,6 +265,76 @@ mod tests {
         assert_eq!(
             source.read().unwrap_err().to_string(),
             "environment variable WARDEN_TEST_SURELY_UNSET_VARIABLE is not set"
+        );
+    }
+
+    #[test]
+    fn credential_is_read_from_the_credentials_directory() {
+        let dir = std::env::temp_dir().join(format!("warden-credential-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("canvas-token"), "7~credential-secret\n").unwrap();
+        let source = TokenSource::Credential("canvas-token".into());
+        assert_eq!(source.to_string(), "systemd credential canvas-token");
+        assert_eq!(format!("{source:?}"), "Credential(\"canvas-token\")");
+        let read =
+            |dir: Option<&Path>| source.read_credential("canvas-token", dir.map(Path::as_os_str));
+        assert_eq!(read(Some(&dir)).unwrap().expose(), "7~credential-secret");
+
+        // Read at every request: a new credential takes effect.
+        std::fs::write(dir.join("canvas-token"), "7~rotated").unwrap();
+        assert_eq!(read(Some(&dir)).unwrap().expose(), "7~rotated");
+
+        let unset = read(None).unwrap_err().to_string();
+        assert_eq!(
+            unset,
+            "token credential canvas-token: $CREDENTIALS_DIRECTORY is not set (is the unit's LoadCredential= set?)"
+        );
+        assert_eq!(read(Some(Path::new(""))).unwrap_err().to_string(), unset);
+        let relative = read(Some(Path::new("creds"))).unwrap_err().to_string();
+        assert_eq!(
+            relative,
+            "token credential canvas-token: $CREDENTIALS_DIRECTORY is \"creds\", not an absolute path"
+        );
+
+        std::fs::write(dir.join("canvas-token"), "7~bad secret\n").unwrap();
+        let bad = read(Some(&dir)).unwrap_err();
+        for shown in [bad.to_string(), format!("{bad:?}")] {
+            assert!(!shown.contains("secret"), "{shown}");
+        }
+        assert_eq!(
+            bad.to_string(),
+            "systemd credential canvas-token: the token has spaces, control or non-ASCII characters"
+        );
+
+        std::fs::remove_dir_all(&dir).unwrap();
+        let missing = read(Some(&dir)).unwrap_err().to_string();
+        let expected = format!(
+            "cannot read token credential canvas-token from {}: ",
+            dir.join("canvas-token").display()
+        );
+        assert!(missing.starts_with(&expected), "{missing}");
+    }
+
+    #[test]
+    fn credential_names_are_one_path_component() {
+        for good in ["canvas-token", "canvas.token", "a", "..."] {
+            assert_eq!(credential_name_problem(good), None, "{good}");
+        }
+        for bad in ["", ".", "..", "a/b", "/etc/shadow", "../x", "a\0b"] {
+            assert!(credential_name_problem(bad).is_some(), "{bad:?}");
+        }
+        // A source built in code with a path for a name escapes nothing.
+        let source = TokenSource::Credential("../secret".into());
+        let e = source
+            .read_credential(
+                "../secret",
+                Some(OsStr::new("/run/credentials/warden.service")),
+            )
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "cannot read token credential ../secret from /run/credentials/warden.service: the credential name has a '/'"
         );
     }
 }

@@ -7,6 +7,7 @@ mod cli;
 mod commands;
 mod daemon;
 mod dashboard;
+mod deploy;
 mod dry_run;
 mod durability;
 mod jobs;
