@@ -22,6 +22,11 @@
 //! capacity = 700                                 # Canvas's high-water mark (X-Rate-Limit-Remaining when idle)
 //! refill_per_second = 10                         # how fast Canvas's bucket drains
 //! reserve = 50                                   # held per request in flight (Canvas's pre-flight penalty)
+//! [alerts]                                       # optional; no alerts without it (see crate::alerts)
+//! webhooks = ["https://hooks.slack.com/services/T000/B000/XXXX"]
+//! recovery = false                               # also alert when a job succeeds after a failure alert
+//! timeout = "10s"                                # per attempt
+//! retries = 5                                    # attempts after the first
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -30,6 +35,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::alerts::{AlertSettings, RawAlerts};
 use crate::diag::FileError;
 use crate::governor::GovernorSettings;
 use crate::manifest::FormatVersion;
@@ -53,6 +59,7 @@ struct RawConfig {
     daemon: RawDaemon,
     #[serde(default)]
     throttle: RawThrottle,
+    alerts: Option<Spanned<RawAlerts>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -104,6 +111,8 @@ pub struct Config {
     pub daemon: DaemonConfig,
     /// `[throttle]`: the rate-limit governor shared by every run.
     pub throttle: GovernorSettings,
+    /// `[alerts]`: the webhooks told about failed runs; None without it.
+    pub alerts: Option<AlertSettings>,
 }
 
 /// How long the run history keeps runs.
@@ -256,6 +265,10 @@ impl Config {
         };
 
         let throttle = throttle(&raw.throttle, &at)?;
+        let alerts = raw
+            .alerts
+            .map(|alerts| crate::alerts::parse_settings(alerts, folder, &at))
+            .transpose()?;
 
         Ok(Config {
             path: path.to_path_buf(),
@@ -266,6 +279,7 @@ impl Config {
             history,
             daemon,
             throttle,
+            alerts,
         })
     }
 

@@ -17,6 +17,9 @@ pub async fn serve(config_path: Option<&Path>, no_cache: bool) -> Result<ExitCod
         .token
         .read()
         .with_context(|| format!("cannot read the worker token from the {}", runner.token))?;
+    if let Some(alerts) = &config.alerts {
+        alerts.check_files().context("[alerts]")?;
+    }
     let mut terminate = signal(SignalKind::terminate()).context("SIGTERM handler")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("SIGINT handler")?;
     let mut hangup = signal(SignalKind::hangup()).context("SIGHUP handler")?;

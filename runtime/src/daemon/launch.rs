@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot};
 
 use super::JobDef;
+use crate::alerts::{Alerter, RunEnded};
 use crate::clock::Clock;
 use crate::history::{HistoryWriter, NewRun, RunEnd, StartRefused, Trigger};
 use crate::run::{new_run_id, RunOptions, RunStatus, Runner};
@@ -37,6 +38,8 @@ pub struct Launch {
     pub writer: HistoryWriter,
     pub clock: Arc<dyn Clock>,
     pub done: mpsc::UnboundedSender<Done>,
+    /// Told about every run's end (`[alerts]`).
+    pub alerts: Option<Alerter>,
 }
 
 impl Launch {
@@ -69,6 +72,9 @@ impl Launch {
             clock: Arc::clone(&self.clock),
             def: Arc::clone(def),
             run_id: run_id.clone(),
+            trigger,
+            started_at: started.started_at,
+            alerts: self.alerts.clone(),
         };
         let done = self.done.clone();
         let path = path.to_path_buf();
@@ -109,6 +115,9 @@ struct RunTask {
     clock: Arc<dyn Clock>,
     def: Arc<JobDef>,
     run_id: String,
+    trigger: Trigger,
+    started_at: DateTime<Utc>,
+    alerts: Option<Alerter>,
 }
 
 impl RunTask {
@@ -147,7 +156,22 @@ impl RunTask {
                 ended.error.as_deref().unwrap_or("")
             ),
         }
+        let alert = self.alerts.as_ref().map(|alerts| {
+            let ended = RunEnded {
+                job: job.to_string(),
+                run_id: self.run_id.clone(),
+                status,
+                trigger: self.trigger,
+                error: ended.error.clone(),
+                started_at: self.started_at,
+                ended_at: ended.ended_at,
+            };
+            (alerts, ended)
+        });
         self.writer.finish_run(&self.run_id, ended);
+        if let Some((alerts, ended)) = alert {
+            alerts.run_ended(ended);
+        }
         status
     }
 

@@ -22,6 +22,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+use crate::alerts::Alerter;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::history::{
@@ -126,6 +127,7 @@ pub struct DaemonHandle {
     history: Arc<History>,
     writer: WriterThread,
     missed: Arc<AtomicU64>,
+    alerts: Option<Alerter>,
 }
 
 impl DaemonHandle {
@@ -149,6 +151,9 @@ impl DaemonHandle {
             let _ = wait.await;
         }
         let _ = self.task.await;
+        if let Some(alerts) = &self.alerts {
+            alerts.flush(grace.saturating_sub(began.elapsed())).await;
+        }
         let writer = self.writer;
         let left = grace.saturating_sub(began.elapsed());
         let _ = tokio::task::spawn_blocking(move || writer.finish(left)).await;
@@ -195,6 +200,16 @@ pub async fn start(
     }
     let health = writer.health();
     let missed = Arc::new(AtomicU64::new(0));
+    // Each delivery is logged by the alerts module; the sink is where the
+    // admin activity log will take them.
+    let alerts = config
+        .alerts
+        .clone()
+        .map(|settings| {
+            Alerter::spawn(settings, None, vec![runner.token.clone()], Arc::new(|_| {}))
+        })
+        .transpose()
+        .map_err(|e| DaemonError::Setup(e.to_string()))?;
 
     let (commands, command_rx) = mpsc::unbounded_channel();
     let (done_tx, done_rx) = mpsc::unbounded_channel();
@@ -205,6 +220,7 @@ pub async fn start(
             writer,
             clock: Arc::clone(&clock),
             done: done_tx,
+            alerts: alerts.clone(),
         },
         history: Arc::clone(&history),
         clock,
@@ -240,6 +256,7 @@ pub async fn start(
         history,
         writer: writer_thread,
         missed,
+        alerts,
     })
 }
 
