@@ -27,6 +27,11 @@
 //! listen = "127.0.0.1:8080"                      # the default; also /metrics, /healthz, /readyz
 //! admin_token_file = "/run/secrets/warden-admin" # required unless listen is a loopback address
 //! public_url = "https://warden.example.edu"      # how admins reach it (links in alerts)
+//! [alerts]                                       # optional; no alerts without it (see crate::alerts)
+//! webhooks = ["https://hooks.slack.com/services/T000/B000/XXXX"]
+//! recovery = false                               # also alert when a job succeeds after a failure alert
+//! timeout = "10s"                                # per attempt
+//! retries = 5                                    # attempts after the first
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -35,6 +40,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::alerts::{AlertSettings, RawAlerts};
 use crate::diag::FileError;
 use crate::governor::GovernorSettings;
 use crate::manifest::FormatVersion;
@@ -59,6 +65,7 @@ struct RawConfig {
     #[serde(default)]
     throttle: RawThrottle,
     dashboard: Option<Spanned<RawDashboard>>,
+    alerts: Option<Spanned<RawAlerts>>,
 }
 
 #[derive(Deserialize)]
@@ -121,6 +128,8 @@ pub struct Config {
     pub throttle: GovernorSettings,
     /// `[dashboard]`: web pages, metrics and health checks of `warden serve`.
     pub dashboard: Option<DashboardConfig>,
+    /// `[alerts]`: the webhooks told about failed runs; None without it.
+    pub alerts: Option<AlertSettings>,
 }
 
 /// Where and how `warden serve` serves its dashboard.
@@ -258,6 +267,10 @@ impl Config {
             .dashboard
             .map(|d| dashboard(d, folder, &at))
             .transpose()?;
+        let alerts = raw
+            .alerts
+            .map(|alerts| crate::alerts::parse_settings(alerts, folder, &at))
+            .transpose()?;
 
         Ok(Config {
             path: path.to_path_buf(),
@@ -269,6 +282,7 @@ impl Config {
             daemon,
             throttle,
             dashboard,
+            alerts,
         })
     }
 

@@ -19,6 +19,7 @@
 //! - [`sandbox`], [`host`], [`client`], [`output`], [`run`]: running a job.
 //! - [`governor`], [`retry`], [`dry_run`]: how the host sends for a job:
 //!   one rate-limit governor for every run, retries, and dry runs.
+//! - [`alerts`]: webhooks told when a run fails (and recovers).
 //! - [`standin`]: a Canvas stand-in with seeded data, for tests and the demo.
 
 /// Implements `Deserialize` for types that parse from a string with
@@ -35,6 +36,7 @@ macro_rules! deserialize_from_str {
     )*};
 }
 
+pub mod alerts;
 pub mod cache;
 pub mod catalog;
 pub mod client;

@@ -108,7 +108,11 @@ impl Serve {
             while let Ok(Some(line)) = lines.next_line().await {
                 if let Some(at) = line.find("dashboard on http://") {
                     let rest = &line[at + "dashboard on ".len()..];
-                    let url = rest.split_whitespace().next().unwrap_or("").trim_end_matches('/');
+                    let url = rest
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .trim_end_matches('/');
                     let _ = found.send(url.to_string());
                 }
                 let mut log = sink.lock().unwrap();
@@ -313,7 +317,10 @@ async fn issue_8_every_page_renders_escapes_job_output_and_holds_no_secret() {
     assert_secure_headers("/jobs/idle", &headers);
     assert!(idle.contains("No runs."), "{idle}");
     assert!(idle.contains("America/New_York"), "{idle}");
-    assert!(!idle.contains("<img src=x"), "a description was not escaped");
+    assert!(
+        !idle.contains("<img src=x"),
+        "a description was not escaped"
+    );
     assert!(idle.contains("&lt;img src=x"), "{idle}");
 
     // Run two jobs from the dashboard.
@@ -321,7 +328,11 @@ async fn issue_8_every_page_renders_escapes_job_output_and_holds_no_secret() {
     let mut runs = Vec::new();
     for job in ["lister", "failing"] {
         let (status, headers, body) = serve
-            .post(&format!("/jobs/{job}/run"), &[("csrf", &csrf)], &SAME_ORIGIN)
+            .post(
+                &format!("/jobs/{job}/run"),
+                &[("csrf", &csrf)],
+                &SAME_ORIGIN,
+            )
             .await;
         assert_eq!(status, 303, "{body}");
         runs.push(run_id_of(&headers));
@@ -330,10 +341,16 @@ async fn issue_8_every_page_renders_escapes_job_output_and_holds_no_secret() {
     let failing_run = serve.wait_run(&runs[1]).await;
     assert!(lister_run.contains("succeeded"), "{lister_run}");
     assert!(lister_run.contains("/api/v1/courses/1"), "{lister_run}");
-    assert!(lister_run.contains("url:GET|/api/v1/courses/:id"), "{lister_run}");
+    assert!(
+        lister_run.contains("url:GET|/api/v1/courses/:id"),
+        "{lister_run}"
+    );
     assert!(lister_run.contains("<tr class=\"denied\">"), "{lister_run}");
     assert!(!lister_run.contains(HOSTILE), "job output was not escaped");
-    assert!(lister_run.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{lister_run}");
+    assert!(
+        lister_run.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{lister_run}"
+    );
     assert!(failing_run.contains("failed"), "{failing_run}");
     assert!(failing_run.contains("last Canvas error"), "{failing_run}");
 
@@ -395,15 +412,24 @@ async fn issue_8_every_page_renders_escapes_job_output_and_holds_no_secret() {
     assert!(lister.contains("Older →"), "{lister}");
     assert!(lister.contains("badge write"), "{lister}");
     assert!(lister.contains("Suggested scopes"), "{lister}");
-    assert!(lister.contains("unused in the last"), "the PUT scope is unused");
+    assert!(
+        lister.contains("unused in the last"),
+        "the PUT scope is unused"
+    );
     let page2 = &bodies["/jobs/lister?page=2"];
-    assert!(page2.contains("page 2 of 2") && page2.contains("← Newer"), "{page2}");
+    assert!(
+        page2.contains("page 2 of 2") && page2.contains("← Newer"),
+        "{page2}"
+    );
     assert!(page2.contains("seed-000"), "{page2}");
     let failed = &bodies["/jobs/lister?status=failed"];
     assert!(failed.contains("10 run(s)"), "{failed}");
     assert!(!failed.contains("class=\"status succeeded\""), "{failed}");
     let manual = &bodies["/jobs/lister?trigger=manual"];
-    assert!(manual.contains("1 run(s)") && manual.contains(&runs[0]), "{manual}");
+    assert!(
+        manual.contains("1 run(s)") && manual.contains(&runs[0]),
+        "{manual}"
+    );
     let (status, _, _) = serve.get("/jobs/lister?status=bogus").await;
     assert_eq!(status, 400);
     let (status, _, _) = serve.get("/jobs/nobody").await;
@@ -412,7 +438,10 @@ async fn issue_8_every_page_renders_escapes_job_output_and_holds_no_secret() {
     assert_eq!(status, 404);
 
     let activity = &bodies["/activity"];
-    assert!(activity.contains("run-now") && activity.contains(&runs[1]), "{activity}");
+    assert!(
+        activity.contains("run-now") && activity.contains(&runs[1]),
+        "{activity}"
+    );
 
     let log = serve.stop().await;
     assert!(!log.contains(TOKEN));
@@ -431,7 +460,11 @@ async fn issue_8_a_post_without_the_csrf_proof_changes_nothing_and_a_suspension_
     let csrf = serve.csrf("/jobs/idle", &[]).await;
     let refused: [(&str, Vec<(&str, &str)>, Vec<(&str, &str)>); 5] = [
         ("no token", vec![], SAME_ORIGIN.to_vec()),
-        ("a wrong token", vec![("csrf", "00ff")], SAME_ORIGIN.to_vec()),
+        (
+            "a wrong token",
+            vec![("csrf", "00ff")],
+            SAME_ORIGIN.to_vec(),
+        ),
         (
             "another site",
             vec![("csrf", &csrf)],
@@ -461,7 +494,10 @@ async fn issue_8_a_post_without_the_csrf_proof_changes_nothing_and_a_suspension_
     assert!(history.suspensions().unwrap().is_empty());
     assert!(history.runs(Some("idle"), 10).unwrap().is_empty());
     let (_, _, metrics) = serve.get("/metrics").await;
-    assert_eq!(sample(&metrics, "warden_job_suspended", &[("job", "idle")]), Some(0.0));
+    assert_eq!(
+        sample(&metrics, "warden_job_suspended", &[("job", "idle")]),
+        Some(0.0)
+    );
 
     // With the proof: suspended, and it says by whom.
     let (status, headers, _) = serve
@@ -471,7 +507,10 @@ async fn issue_8_a_post_without_the_csrf_proof_changes_nothing_and_a_suspension_
     assert_eq!(headers["location"], "/jobs/idle");
     let (_, _, page) = serve.get("/jobs/idle").await;
     assert!(page.contains("badge suspended"), "{page}");
-    assert!(page.contains("Suspended by admin from 127.0.0.1 (dashboard)"), "{page}");
+    assert!(
+        page.contains("Suspended by admin from 127.0.0.1 (dashboard)"),
+        "{page}"
+    );
     assert!(page.contains("/jobs/idle/resume"), "{page}");
     // Suspending twice is refused and says why.
     let (status, _, body) = serve
@@ -480,9 +519,16 @@ async fn issue_8_a_post_without_the_csrf_proof_changes_nothing_and_a_suspension_
     assert_eq!(status, 409, "{body}");
     assert!(body.contains("already suspended"), "{body}");
     let (_, _, metrics) = serve.get("/metrics").await;
-    assert_eq!(sample(&metrics, "warden_job_suspended", &[("job", "idle")]), Some(1.0));
     assert_eq!(
-        sample(&metrics, "warden_job_next_run_timestamp_seconds", &[("job", "idle")]),
+        sample(&metrics, "warden_job_suspended", &[("job", "idle")]),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            "warden_job_next_run_timestamp_seconds",
+            &[("job", "idle")]
+        ),
         None
     );
 
@@ -507,7 +553,12 @@ async fn issue_8_a_post_without_the_csrf_proof_changes_nothing_and_a_suspension_
     let (_, _, page) = serve.get("/jobs/idle").await;
     assert!(!page.contains("badge suspended"), "{page}");
     let (_, _, metrics) = serve.get("/metrics").await;
-    assert!(sample(&metrics, "warden_job_next_run_timestamp_seconds", &[("job", "idle")]).is_some());
+    assert!(sample(
+        &metrics,
+        "warden_job_next_run_timestamp_seconds",
+        &[("job", "idle")]
+    )
+    .is_some());
     serve.stop().await;
 
     let history = History::open_read_only(&setup.dir.join("warden.db")).unwrap();
@@ -518,8 +569,14 @@ async fn issue_8_a_post_without_the_csrf_proof_changes_nothing_and_a_suspension_
         .into_iter()
         .map(|a| (a.action, a.outcome))
         .collect();
-    assert!(actions.contains(&("suspend".into(), "suspended".into())), "{actions:?}");
-    assert!(actions.contains(&("resume".into(), "resumed".into())), "{actions:?}");
+    assert!(
+        actions.contains(&("suspend".into(), "suspended".into())),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("resume".into(), "resumed".into())),
+        "{actions:?}"
+    );
     assert!(
         actions
             .iter()
@@ -545,11 +602,16 @@ async fn issue_8_with_an_admin_token_every_page_needs_a_login() {
     let (status, _, _) = serve.get("/metrics").await;
     assert_eq!(status, 401);
     let bearer = format!("Bearer {ADMIN_TOKEN}");
-    let (status, _, metrics) = serve.get_with("/metrics", &[("authorization", &bearer)]).await;
+    let (status, _, metrics) = serve
+        .get_with("/metrics", &[("authorization", &bearer)])
+        .await;
     assert_eq!(status, 200);
     assert!(!metrics.contains(ADMIN_TOKEN) && !metrics.contains(TOKEN));
     let (status, _, _) = serve
-        .get_with("/metrics", &[("authorization", "Bearer not-the-admin-token")])
+        .get_with(
+            "/metrics",
+            &[("authorization", "Bearer not-the-admin-token")],
+        )
         .await;
     assert_eq!(status, 401);
     for path in ["/healthz", "/readyz", "/static/style.css"] {
@@ -567,7 +629,10 @@ async fn issue_8_with_an_admin_token_every_page_needs_a_login() {
     let (status, headers, body) = serve
         .post(
             "/login",
-            &[("csrf", &csrf), ("token", "admin-3f9a1c7e5b2d4086a1c9e7f3b5d2a4c7")],
+            &[
+                ("csrf", &csrf),
+                ("token", "admin-3f9a1c7e5b2d4086a1c9e7f3b5d2a4c7"),
+            ],
             &SAME_ORIGIN,
         )
         .await;
@@ -582,7 +647,11 @@ async fn issue_8_with_an_admin_token_every_page_needs_a_login() {
     assert!(!headers.contains_key("set-cookie"));
 
     let (status, headers, _) = serve
-        .post("/login", &[("csrf", &csrf), ("token", ADMIN_TOKEN)], &SAME_ORIGIN)
+        .post(
+            "/login",
+            &[("csrf", &csrf), ("token", ADMIN_TOKEN)],
+            &SAME_ORIGIN,
+        )
         .await;
     assert_eq!(status, 303);
     let cookie = &headers["set-cookie"];
@@ -609,7 +678,9 @@ async fn issue_8_with_an_admin_token_every_page_needs_a_login() {
         .post("/jobs/lister/run", &[("csrf", &session_csrf)], &headers)
         .await;
     assert_eq!(status, 303);
-    serve.wait_run_with(&run_id_of(&redirect), &with_cookie).await;
+    serve
+        .wait_run_with(&run_id_of(&redirect), &with_cookie)
+        .await;
     // Logging out ends the session.
     let (status, _, _) = serve
         .post("/logout", &[("csrf", &session_csrf)], &headers)
@@ -702,7 +773,9 @@ fn samples(exposition: &str) -> Vec<(String, HashMap<String, String>, f64)> {
             .unwrap_or_default();
         let value = match &c[4] {
             "+Inf" => f64::INFINITY,
-            v => v.parse().unwrap_or_else(|_| panic!("bad value in {line:?}")),
+            v => v
+                .parse()
+                .unwrap_or_else(|_| panic!("bad value in {line:?}")),
         };
         out.push((c[1].to_string(), labels, value));
     }
@@ -722,7 +795,11 @@ async fn issue_8_metrics_count_a_known_sequence_of_runs() {
     let mut ids = Vec::new();
     for job in ["lister", "lister", "failing"] {
         let (status, headers, body) = serve
-            .post(&format!("/jobs/{job}/run"), &[("csrf", &csrf)], &SAME_ORIGIN)
+            .post(
+                &format!("/jobs/{job}/run"),
+                &[("csrf", &csrf)],
+                &SAME_ORIGIN,
+            )
             .await;
         assert_eq!(status, 303, "{body}");
         let id = run_id_of(&headers);
@@ -739,19 +816,30 @@ async fn issue_8_metrics_count_a_known_sequence_of_runs() {
     assert_eq!(
         get(
             "warden_job_runs_total",
-            &[("job", "lister"), ("status", "succeeded"), ("trigger", "manual")]
+            &[
+                ("job", "lister"),
+                ("status", "succeeded"),
+                ("trigger", "manual")
+            ]
         ),
         Some(2.0)
     );
     assert_eq!(
         get(
             "warden_job_runs_total",
-            &[("job", "failing"), ("status", "failed"), ("trigger", "manual")]
+            &[
+                ("job", "failing"),
+                ("status", "failed"),
+                ("trigger", "manual")
+            ]
         ),
         Some(1.0)
     );
     assert_eq!(
-        get("warden_job_run_duration_seconds_count", &[("job", "lister")]),
+        get(
+            "warden_job_run_duration_seconds_count",
+            &[("job", "lister")]
+        ),
         Some(2.0)
     );
     assert_eq!(
@@ -764,38 +852,72 @@ async fn issue_8_metrics_count_a_known_sequence_of_runs() {
     assert_eq!(
         get(
             "warden_canvas_requests_total",
-            &[("job", "lister"), ("method", "GET"), ("status_class", "2xx")]
+            &[
+                ("job", "lister"),
+                ("method", "GET"),
+                ("status_class", "2xx")
+            ]
         ),
         Some(2.0)
     );
     assert_eq!(
-        get("warden_canvas_refusals_total", &[("job", "lister"), ("kind", "denied")]),
+        get(
+            "warden_canvas_refusals_total",
+            &[("job", "lister"), ("kind", "denied")]
+        ),
         Some(2.0)
     );
-    let last = get("warden_job_last_success_timestamp_seconds", &[("job", "lister")]).unwrap();
+    let last = get(
+        "warden_job_last_success_timestamp_seconds",
+        &[("job", "lister")],
+    )
+    .unwrap();
     let now = Utc::now().timestamp() as f64;
     assert!(last <= now + 1.0 && last > now - 120.0, "{last} vs {now}");
     assert_eq!(
-        get("warden_job_last_success_timestamp_seconds", &[("job", "failing")]),
+        get(
+            "warden_job_last_success_timestamp_seconds",
+            &[("job", "failing")]
+        ),
         None
     );
     for job in ["lister", "failing", "idle"] {
-        assert_eq!(get("warden_job_running", &[("job", job)]), Some(0.0), "{job}");
-        assert_eq!(get("warden_job_suspended", &[("job", job)]), Some(0.0), "{job}");
+        assert_eq!(
+            get("warden_job_running", &[("job", job)]),
+            Some(0.0),
+            "{job}"
+        );
+        assert_eq!(
+            get("warden_job_suspended", &[("job", job)]),
+            Some(0.0),
+            "{job}"
+        );
         let next = get("warden_job_next_run_timestamp_seconds", &[("job", job)]).unwrap();
         assert!(next > now, "{job}: next firing {next} is not after {now}");
     }
     assert_eq!(get("warden_history_writable", &[]), Some(1.0));
     assert_eq!(
-        get("warden_build_info", &[("version", env!("CARGO_PKG_VERSION"))]),
+        get(
+            "warden_build_info",
+            &[("version", env!("CARGO_PKG_VERSION"))]
+        ),
         Some(1.0)
     );
     // Bounded labels only: no run id, no path, anywhere.
     for (name, labels, _) in &all {
         for (key, value) in labels {
             assert!(
-                ["job", "status", "trigger", "method", "status_class", "kind", "le", "version"]
-                    .contains(&key.as_str()),
+                [
+                    "job",
+                    "status",
+                    "trigger",
+                    "method",
+                    "status_class",
+                    "kind",
+                    "le",
+                    "version"
+                ]
+                .contains(&key.as_str()),
                 "{name} has label {key}"
             );
             assert!(!value.contains('/'), "{name}{{{key}={value:?}}}");

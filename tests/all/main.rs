@@ -2,6 +2,7 @@
 //! tests/artifacts/build.rs) running in the real sandbox against the Canvas
 //! stand-in. One test binary, so each component is compiled once.
 
+mod alerts;
 mod cache;
 mod cli;
 mod commands;

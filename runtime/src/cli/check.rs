@@ -20,6 +20,10 @@ pub fn check(config_path: Option<&Path>, no_cache: bool) -> Result<ExitCode> {
             config.path.display()
         );
     }
+    if let Some(Err(e)) = config.alerts.as_ref().map(|a| a.check_files()) {
+        errors += 1;
+        outln!("error: {}: [alerts] {e}", config.path.display());
+    }
     let paths = config.manifest_paths()?;
     if paths.is_empty() {
         warnings += 1;

@@ -28,6 +28,9 @@ pub async fn serve(config_path: Option<&Path>, no_cache: bool) -> Result<ExitCod
         .token
         .read()
         .with_context(|| format!("cannot read the worker token from the {}", runner.token))?;
+    if let Some(alerts) = &config.alerts {
+        alerts.check_files().context("[alerts]")?;
+    }
     let mut terminate = signal(SignalKind::terminate()).context("SIGTERM handler")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("SIGINT handler")?;
     let mut hangup = signal(SignalKind::hangup()).context("SIGHUP handler")?;
@@ -85,7 +88,7 @@ impl Served {
             config: settings.clone(),
             control: daemon.control(),
             history: daemon.history().path().to_path_buf(),
-            writer: daemon.history_writer(),
+            activity: daemon.activity_log(),
             writable: daemon.history_writable(),
             metrics: Arc::clone(&metrics),
             governor,

@@ -24,6 +24,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+use crate::alerts::Alerter;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::history::{
@@ -39,7 +40,8 @@ pub use control::{Control, ControlError, JobView, Snapshot};
 pub use jobs::JobDef;
 use jobs::{Changes, Table};
 use launch::{Done, Ended, Launch};
-pub use observe::{Observer, Observers, RunEnded};
+use observe::{delivery_activity, AlertObserver};
+pub use observe::{ActivityLog, Observer, Observers, RunEnded};
 
 /// Why the daemon could not start.
 #[derive(Debug, thiserror::Error)]
@@ -138,7 +140,8 @@ pub struct DaemonHandle {
     writer: WriterThread,
     missed: Arc<AtomicU64>,
     health: WriterHealth,
-    queue: HistoryWriter,
+    activity: ActivityLog,
+    alerts: Option<Alerter>,
 }
 
 impl DaemonHandle {
@@ -154,9 +157,9 @@ impl DaemonHandle {
         self.health.clone()
     }
 
-    /// The queue of writes to the history (for the activity log).
-    pub fn history_writer(&self) -> HistoryWriter {
-        self.queue.clone()
+    /// The admin activity log (for the dashboard's logins).
+    pub fn activity_log(&self) -> ActivityLog {
+        self.activity.clone()
     }
 
     /// Re-reads every manifest and component now (SIGHUP).
@@ -179,6 +182,11 @@ impl DaemonHandle {
             let _ = wait.await;
         }
         let _ = self.task.await;
+        if let Some(alerts) = &self.alerts {
+            alerts.flush(grace.saturating_sub(began.elapsed())).await;
+        }
+        // The writer finishes once every queue to it is gone.
+        self.activity.close();
         let writer = self.writer;
         let left = grace.saturating_sub(began.elapsed());
         let _ = tokio::task::spawn_blocking(move || writer.finish(left)).await;
@@ -209,7 +217,7 @@ pub async fn start_observed(
     config: &Config,
     runner: Runner,
     clock: Arc<dyn Clock>,
-    observers: Observers,
+    mut observers: Observers,
 ) -> Result<DaemonHandle, DaemonError> {
     let state = config.state.as_ref().ok_or_else(|| DaemonError::NoState {
         config: config.path.display().to_string(),
@@ -219,12 +227,45 @@ pub async fn start_observed(
     // runs that really have no end are marked interrupted.
     let (writer, writer_thread) = HistoryWriter::spawn(Arc::clone(&history))
         .map_err(|e| DaemonError::Setup(format!("cannot start the history writer: {e}")))?;
+    let activity = ActivityLog::new(writer.clone());
+    // Each delivery is logged by the alerts module and goes into the
+    // activity log.
+    let alerts = match config.alerts.clone() {
+        Some(settings) => {
+            let log = activity.clone();
+            let public_url = config.dashboard.as_ref().and_then(|d| d.public_url.clone());
+            let alerter = Alerter::spawn(
+                settings,
+                public_url,
+                vec![runner.token.clone()],
+                Arc::new(move |d| log.record(delivery_activity(d))),
+            )
+            .map_err(|e| DaemonError::Setup(e.to_string()))?;
+            observers = observers.with(Arc::new(AlertObserver(alerter.clone())));
+            Some(alerter)
+        }
+        None => None,
+    };
     let now = clock.now();
     let interrupted = history.mark_interrupted(now)?;
-    if interrupted > 0 {
+    if !interrupted.is_empty() {
         tracing::warn!(
-            "{interrupted} run(s) were going when the daemon last stopped; recorded as interrupted"
+            "{} run(s) were going when the daemon last stopped; recorded as interrupted",
+            interrupted.len()
         );
+    }
+    for run in interrupted {
+        observers.run_ended(&RunEnded {
+            job: run.job,
+            run_id: run.run_id,
+            trigger: run.trigger,
+            status: crate::run::RunStatus::Interrupted,
+            error: Some(crate::history::INTERRUPTED_ERROR.to_string()),
+            scheduled_at: None,
+            started_at: run.started_at,
+            ended_at: now,
+            held: Duration::ZERO,
+        });
     }
     let retention = Retention {
         max_age: Some(config.history.max_age),
@@ -240,8 +281,6 @@ pub async fn start_observed(
         .into_iter()
         .map(|s| (s.job.clone(), s))
         .collect();
-
-    let queue = writer.clone();
     let (commands, command_rx) = mpsc::unbounded_channel();
     let (done_tx, done_rx) = mpsc::unbounded_channel();
     let mut daemon = Daemon {
@@ -290,7 +329,8 @@ pub async fn start_observed(
         writer: writer_thread,
         missed,
         health,
-        queue,
+        activity,
+        alerts,
     })
 }
 

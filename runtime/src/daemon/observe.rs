@@ -4,11 +4,12 @@
 //! Observers are called on the daemon's and the runs' tasks, so they must
 //! return at once: count, or queue for a task of their own.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 
-use crate::history::Trigger;
+use crate::alerts::Alerter;
+use crate::history::{Activity, HistoryWriter, Trigger};
 use crate::host::AuditEntry;
 use crate::run::RunStatus;
 
@@ -82,4 +83,70 @@ impl Observers {
             o.firing_missed(job);
         }
     }
+}
+
+/// The admin activity log, for those outside the daemon's task that add to
+/// it (logins, alert deliveries). Closed at shutdown, before the history's
+/// writer finishes; what comes later is logged, not stored.
+#[derive(Clone)]
+pub struct ActivityLog(Arc<Mutex<Option<HistoryWriter>>>);
+
+impl ActivityLog {
+    pub(super) fn new(writer: HistoryWriter) -> ActivityLog {
+        ActivityLog(Arc::new(Mutex::new(Some(writer))))
+    }
+
+    /// Queues an entry for the history.
+    pub fn record(&self, entry: Activity) {
+        match &*self.0.lock().unwrap_or_else(PoisonError::into_inner) {
+            Some(writer) => writer.record_activity(entry),
+            None => tracing::info!(
+                "activity after shutdown, not stored: {} {}: {}",
+                entry.actor,
+                entry.action,
+                entry.outcome
+            ),
+        }
+    }
+
+    pub(super) fn close(&self) {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).take();
+    }
+}
+
+/// Hands the ends of runs to the `[alerts]` webhooks.
+pub(super) struct AlertObserver(pub Alerter);
+
+impl Observer for AlertObserver {
+    fn run_ended(&self, ended: &RunEnded) {
+        self.0.run_ended(crate::alerts::RunEnded {
+            job: ended.job.clone(),
+            run_id: ended.run_id.clone(),
+            status: ended.status,
+            trigger: ended.trigger,
+            error: ended.error.clone(),
+            started_at: ended.started_at,
+            ended_at: ended.ended_at,
+        });
+    }
+}
+
+/// An alert delivery as an activity log entry.
+pub(super) fn delivery_activity(d: crate::alerts::Delivery) -> Activity {
+    let outcome = if d.delivered {
+        format!(
+            "{} alert delivered to {} ({}, {} attempt(s))",
+            d.kind, d.webhook, d.detail, d.attempts
+        )
+    } else {
+        format!(
+            "{} alert NOT delivered to {}: {} ({} attempt(s))",
+            d.kind, d.webhook, d.detail, d.attempts
+        )
+    };
+    let mut entry = Activity::new(d.at, "alerts", "alert", &outcome).job(&d.job);
+    if !d.run_id.is_empty() {
+        entry = entry.run(&d.run_id);
+    }
+    entry
 }

@@ -170,7 +170,7 @@ pub async fn login(
     if !state.auth.is_admin_token(&form.token) {
         tokio::time::sleep(LOGIN_PENALTY).await;
         tracing::warn!("dashboard: a login from {actor} was refused (wrong admin token)");
-        state.writer.record_activity(Activity::new(
+        state.activity.record(Activity::new(
             Utc::now(),
             &actor,
             "login",
@@ -186,8 +186,8 @@ pub async fn login(
     }
     let session = state.auth.login();
     state
-        .writer
-        .record_activity(Activity::new(Utc::now(), &actor, "login", "logged in"));
+        .activity
+        .record(Activity::new(Utc::now(), &actor, "login", "logged in"));
     Ok((
         [(
             header::SET_COOKIE,

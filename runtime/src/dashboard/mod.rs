@@ -31,9 +31,9 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::config::DashboardConfig;
-use crate::daemon::Control;
+use crate::daemon::{ActivityLog, Control};
 use crate::governor::Governor;
-use crate::history::{History, HistoryError, HistoryWriter, WriterHealth};
+use crate::history::{History, HistoryError, WriterHealth};
 use crate::metrics::Metrics;
 use crate::token::TokenSource;
 
@@ -62,7 +62,8 @@ pub struct Parts {
     /// The run history's file (the dashboard reads it on a connection of
     /// its own).
     pub history: PathBuf,
-    pub writer: HistoryWriter,
+    /// Where logins are recorded.
+    pub activity: ActivityLog,
     pub writable: WriterHealth,
     pub metrics: Arc<Metrics>,
     pub governor: Governor,
@@ -75,7 +76,7 @@ pub struct Parts {
 pub struct State {
     control: Control,
     history: Arc<History>,
-    writer: HistoryWriter,
+    activity: ActivityLog,
     writable: WriterHealth,
     metrics: Arc<Metrics>,
     governor: Governor,
@@ -149,7 +150,7 @@ impl Dashboard {
             state: Arc::new(State {
                 control: parts.control,
                 history,
-                writer: parts.writer,
+                activity: parts.activity,
                 writable: parts.writable,
                 metrics: parts.metrics,
                 governor: parts.governor,

@@ -312,6 +312,15 @@ pub const DENIED_OUTCOME: &str = "denied: ";
 /// How the outcome of a malformed or forbidden request begins.
 pub const INVALID_OUTCOME: &str = "invalid: ";
 
+/// A run [`History::mark_interrupted`] found left `running`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interrupted {
+    pub run_id: String,
+    pub job: String,
+    pub started_at: DateTime<Utc>,
+    pub trigger: Trigger,
+}
+
 /// The error of a run left `running` by a daemon that stopped.
 pub const INTERRUPTED_ERROR: &str = "the daemon stopped while the run was going";
 
@@ -417,19 +426,44 @@ impl History {
     }
 
     /// On daemon start: runs left `running` by a crash become `interrupted`,
-    /// ended at `now`, with the error [`INTERRUPTED_ERROR`]. Returns how many.
-    pub fn mark_interrupted(&self, now: DateTime<Utc>) -> Result<usize, HistoryError> {
-        self.lock()
-            .execute(
-                "UPDATE runs SET status = ?1, ended_at = ?2, error = ?3 WHERE status = ?4",
-                params![
-                    RunStatus::Interrupted.as_str(),
-                    bounds::to_ms(now),
-                    INTERRUPTED_ERROR,
-                    RunStatus::Running.as_str()
-                ],
+    /// ended at `now`, with the error [`INTERRUPTED_ERROR`]. Returns them.
+    pub fn mark_interrupted(&self, now: DateTime<Utc>) -> Result<Vec<Interrupted>, HistoryError> {
+        let conn = self.lock();
+        let raws = conn
+            .prepare(
+                "UPDATE runs SET status = ?1, ended_at = ?2, error = ?3 WHERE status = ?4
+                 RETURNING run_id, job, started_at, \"trigger\"",
             )
-            .map_err(self.db_err("mark interrupted runs"))
+            .and_then(|mut stmt| {
+                stmt.query_map(
+                    params![
+                        RunStatus::Interrupted.as_str(),
+                        bounds::to_ms(now),
+                        INTERRUPTED_ERROR,
+                        RunStatus::Running.as_str()
+                    ],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, i64>(2)?,
+                            r.get::<_, String>(3)?,
+                        ))
+                    },
+                )?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(self.db_err("mark interrupted runs"))?;
+        drop(conn);
+        Ok(raws
+            .into_iter()
+            .map(|(run_id, job, started, trigger)| Interrupted {
+                run_id,
+                job,
+                started_at: bounds::from_ms(started).unwrap_or(now),
+                trigger: trigger.parse().unwrap_or(Trigger::Schedule),
+            })
+            .collect())
     }
 
     /// Records a run that has started, with status `running`.

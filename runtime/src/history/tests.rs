@@ -413,7 +413,7 @@ fn mark_interrupted_changes_only_running_runs() {
     h.record_skipped("j", t(3), "still going", t(3)).unwrap();
     let before_done = h.run("done").unwrap().unwrap();
 
-    assert_eq!(h.mark_interrupted(t(10)).unwrap(), 2);
+    assert_eq!(h.mark_interrupted(t(10)).unwrap().len(), 2);
     for id in ["going-1", "going-2"] {
         let row = h.run(id).unwrap().unwrap();
         assert_eq!(row.status, RunStatus::Interrupted);
@@ -430,7 +430,7 @@ fn mark_interrupted_changes_only_running_runs() {
         .into_iter()
         .find(|r| r.status == RunStatus::Skipped);
     assert!(skipped.is_some());
-    assert_eq!(h.mark_interrupted(t(11)).unwrap(), 0);
+    assert_eq!(h.mark_interrupted(t(11)).unwrap().len(), 0);
 }
 
 #[test]
