@@ -42,9 +42,11 @@ impl Setup {
             ),
         )
         .unwrap();
-        // One allowed request, one denied whose path is hostile markup.
+        // One allowed request, one denied, and one whose path is hostile
+        // markup (refused, and printed by the job).
         let script = serde_json::json!([
             {"method": "GET", "path": "/api/v1/courses/1"},
+            {"method": "GET", "path": "/api/v1/users/1"},
             {"method": "GET", "path": format!("/api/v1/users/{HOSTILE}")},
         ])
         .to_string();
@@ -295,8 +297,9 @@ fn seed_history(db: &Path) {
             )
             .unwrap();
     }
+    let late = start + chrono::Duration::minutes(90);
     history
-        .record_skipped("lister", start, "the previous run was still going", start)
+        .record_skipped("lister", late, "the previous run was still going", late)
         .unwrap();
 }
 
@@ -321,7 +324,7 @@ async fn issue_8_every_page_renders_escapes_job_output_and_holds_no_secret() {
         !idle.contains("<img src=x"),
         "a description was not escaped"
     );
-    assert!(idle.contains("&lt;img src=x"), "{idle}");
+    assert!(idle.contains("&#60;img src=x"), "{idle}");
 
     // Run two jobs from the dashboard.
     let csrf = serve.csrf("/", &[]).await;
@@ -348,7 +351,7 @@ async fn issue_8_every_page_renders_escapes_job_output_and_holds_no_secret() {
     assert!(lister_run.contains("<tr class=\"denied\">"), "{lister_run}");
     assert!(!lister_run.contains(HOSTILE), "job output was not escaped");
     assert!(
-        lister_run.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        lister_run.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
         "{lister_run}"
     );
     assert!(failing_run.contains("failed"), "{failing_run}");
