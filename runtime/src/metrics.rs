@@ -67,6 +67,7 @@ pub struct Metrics {
     duration: Family<JobLabel, Histogram, fn() -> Histogram>,
     last_success: Family<JobLabel, FloatGauge>,
     next_run: Family<JobLabel, FloatGauge>,
+    interval: Family<JobLabel, FloatGauge>,
     running: Family<JobLabel, Gauge>,
     suspended: Family<JobLabel, Gauge>,
     requests: Family<RequestLabels, Counter>,
@@ -125,6 +126,13 @@ impl Metrics {
             "When the job fires next (Unix time); absent when it will not",
             Unit::Seconds,
             next_run.clone(),
+        );
+        let interval = Family::<JobLabel, FloatGauge>::default();
+        registry.register_with_unit(
+            "warden_job_interval",
+            "The time between the job's next two firings (for alerts on a job not succeeding for N intervals)",
+            Unit::Seconds,
+            interval.clone(),
         );
         let running = Family::<JobLabel, Gauge>::default();
         registry.register(
@@ -192,6 +200,7 @@ impl Metrics {
             duration,
             last_success,
             next_run,
+            interval,
             running,
             suspended,
             requests,
@@ -219,12 +228,22 @@ impl Metrics {
     pub fn render(&self, snapshot: &Snapshot, governor: &Governor) -> String {
         let _one_at_a_time = self.scrape.lock().unwrap_or_else(|e| e.into_inner());
         self.next_run.clear();
+        self.interval.clear();
         self.running.clear();
         self.suspended.clear();
         for view in &snapshot.jobs {
             let label = job(view.name());
             if let Some(next) = view.next {
                 self.next_run.get_or_create(&label).set(seconds(next));
+                let m = &view.def.manifest;
+                let after = m
+                    .schedule
+                    .as_ref()
+                    .and_then(|s| s.next_after(next, m.timezone));
+                if let Some(after) = after {
+                    let gap = (after - next).num_milliseconds() as f64 / 1000.0;
+                    self.interval.get_or_create(&label).set(gap);
+                }
             }
             self.running
                 .get_or_create(&label)

@@ -897,6 +897,8 @@ async fn issue_8_metrics_count_a_known_sequence_of_runs() {
         );
         let next = get("warden_job_next_run_timestamp_seconds", &[("job", job)]).unwrap();
         assert!(next > now, "{job}: next firing {next} is not after {now}");
+        let interval = get("warden_job_interval_seconds", &[("job", job)]).unwrap();
+        assert!(interval >= 86_400.0, "{job}: {interval}");
     }
     assert_eq!(get("warden_history_writable", &[]), Some(1.0));
     assert_eq!(

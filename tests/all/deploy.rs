@@ -290,8 +290,11 @@ fn the_deployment_runs_one_hardened_serve_with_probes_and_secrets() {
         &object(&objects, "ConfigMap", Some("warden-config"))["data"]["warden.toml"],
         "warden.toml",
     );
-    let dashboard = dashboard_table(text).expect("a [dashboard] table, commented out or not");
+    let dashboard = dashboard_table(text).expect("a [dashboard] table");
     assert_eq!(dashboard["listen"].as_str(), Some("0.0.0.0:8080"));
+    let parsed = Config::parse(Path::new("/etc/warden/config/warden.toml"), text)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(parsed.dashboard.is_some(), "the probes need [dashboard] on");
     let admin = Path::new(
         dashboard["admin_token_file"]
             .as_str()
@@ -400,6 +403,8 @@ fn the_systemd_unit_is_hardened_and_matches_its_config() {
     let config_path = Path::new(exec[3]);
     let config = Config::parse(config_path, &read(&deploy_dir().join("warden.toml")))
         .unwrap_or_else(|e| panic!("{e}"));
+    let dashboard = config.dashboard.as_ref().expect("[dashboard] is on");
+    assert!(dashboard.listen.ip().is_loopback());
     assert_eq!(
         config.canvas.token,
         TokenSource::Credential("canvas-token".into())
@@ -540,6 +545,8 @@ fn the_container_image_runs_serve_as_non_root_with_its_state_on_a_volume() {
         &read(&deploy_dir().join("container.toml")),
     )
     .unwrap_or_else(|e| panic!("{e}"));
+    let dashboard = config.dashboard.as_ref().expect("[dashboard] is on");
+    assert!(dashboard.admin_token_file.is_some());
     // Everything Warden writes is on the volume.
     for written in [
         config.state.as_deref().unwrap(),
