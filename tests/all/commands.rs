@@ -352,7 +352,15 @@ fn the_demo_serves_the_example_jobs() {
         .unwrap();
     }
     let out = std::process::Command::new(WARDEN)
-        .args(["demo", "--no-build", "--for", "22s", "--root"])
+        .args([
+            "demo",
+            "--no-build",
+            "--for",
+            "22s",
+            "--dashboard",
+            "127.0.0.1:0",
+            "--root",
+        ])
         .arg(&*root)
         .output()
         .unwrap();
@@ -368,6 +376,10 @@ fn the_demo_serves_the_example_jobs() {
         );
     }
     assert!(stdout.contains("of them with the worker token"), "{stdout}");
+    assert!(
+        stdout.contains("the dashboard is at http://127.0.0.1:"),
+        "{stdout}"
+    );
     let history = warden::history::History::open(&root.join("target/demo/warden.db")).unwrap();
     assert!(history.runs(None, 100).unwrap().len() >= 2);
     assert!(

@@ -57,7 +57,19 @@ pub async fn demo(options: DemoOptions) -> Result<ExitCode> {
         .await
         .context("cannot start the Canvas stand-in")?;
     let dir = root.join("target/demo");
-    let config_path = write_demo_tree(&root, &dir, &standin.base_url(), &token, options.dashboard)?;
+    // A busy port (another demo, another server) is no reason to fail.
+    let dashboard = match std::net::TcpListener::bind(options.dashboard) {
+        Ok(_) => options.dashboard,
+        Err(e) => {
+            let free = std::net::SocketAddr::new(options.dashboard.ip(), 0);
+            eprintln!(
+                "warden demo: cannot listen on {} ({e}); the dashboard takes a free port instead",
+                options.dashboard
+            );
+            free
+        }
+    };
+    let config_path = write_demo_tree(&root, &dir, &standin.base_url(), &token, dashboard)?;
     let mut config = Config::load(&config_path)?;
     if options.no_cache {
         config.cache = None;
