@@ -55,7 +55,7 @@ async fn serve_alerts_once_per_failed_run_and_an_unreachable_webhook_delays_noth
     std::fs::write(
         dir.join("warden.toml"),
         format!(
-            "jobs = [\"jobs/*.toml\"]\nstate = \"warden.db\"\ncache = \"cache\"\n[canvas]\nbase_url = {:?}\ntoken_file = \"token\"\n[daemon]\nshutdown_grace = \"3s\"\n[alerts]\nwebhooks = [\"http://{closed}/{SECRET}\", \"{hook}/{SECRET}\"]\n",
+            "jobs = [\"jobs/*.toml\"]\nstate = \"warden.db\"\ncache = \"cache\"\n[canvas]\nbase_url = {:?}\ntoken_file = \"token\"\n[daemon]\nshutdown_grace = \"3s\"\n[dashboard]\nlisten = \"127.0.0.1:0\"\npublic_url = \"https://warden.example.edu/ops\"\n[alerts]\nwebhooks = [\"http://{closed}/{SECRET}\", \"{hook}/{SECRET}\"]\n",
             canvas.base_url()
         ),
     )
@@ -119,10 +119,20 @@ async fn serve_alerts_once_per_failed_run_and_an_unreachable_webhook_delays_noth
         "the unreachable webhook is reported by its label\n{stderr}"
     );
 
-    let runs = History::open(&dir.join("warden.db"))
-        .unwrap()
-        .runs(None, 1000)
-        .unwrap();
+    let history = History::open(&dir.join("warden.db")).unwrap();
+    let runs = history.runs(None, 1000).unwrap();
+    // Each delivery is in the admin activity log, by the webhook's label.
+    let activity = history.activity(10_000).unwrap();
+    let delivered: Vec<&str> = activity
+        .iter()
+        .filter(|a| a.action == "alert" && a.outcome.contains("alert delivered to"))
+        .filter_map(|a| a.run_id.as_deref())
+        .collect();
+    assert!(!delivered.is_empty(), "{activity:#?}");
+    assert!(activity.iter().any(|a| a.action == "alert"
+        && a.outcome
+            .contains(&format!("NOT delivered to http://{closed}/…"))));
+    assert!(activity.iter().all(|a| !a.outcome.contains("SECRETHOOK")));
     let mut failed: Vec<&str> = runs
         .iter()
         .filter(|r| r.status == RunStatus::Failed)
@@ -147,7 +157,13 @@ async fn serve_alerts_once_per_failed_run_and_an_unreachable_webhook_delays_noth
         assert_eq!(alert["job"], "failing");
         assert_eq!(alert["status"], "failed");
         assert_eq!(alert["trigger"], "schedule");
-        assert_eq!(alert["url"], serde_json::Value::Null);
+        assert_eq!(
+            alert["url"],
+            format!(
+                "https://warden.example.edu/ops/runs/{}",
+                alert["run_id"].as_str().unwrap()
+            )
+        );
         let run = runs.iter().find(|r| r.run_id == alert["run_id"]).unwrap();
         assert_eq!(alert["error"].as_str(), run.error.as_deref());
         assert!(alert["error"]

@@ -933,3 +933,81 @@ async fn issue_8_metrics_count_a_known_sequence_of_runs() {
     }
     serve.stop().await;
 }
+
+#[tokio::test]
+async fn issue_8_cancel_stops_a_run_that_is_going_and_says_who() {
+    let canvas = standin().await;
+    let setup = Setup::new(
+        "warden-dashboard-cancel",
+        &canvas.base_url(),
+        "listen = \"127.0.0.1:0\"",
+    );
+    std::fs::write(
+        setup.dir.join("jobs/spinner.toml"),
+        format!(
+            "version = 1\n[job]\nname = \"spinner\"\ncomponent = {:?}\nschedule = \"@yearly\"\n[canvas]\nscopes = []\n[limits]\ntimeout = \"2m\"\n[env]\nMODE = \"spin\"\n",
+            warden_test_artifacts::MISBEHAVE
+        ),
+    )
+    .unwrap();
+    let serve = Serve::start(&setup.config()).await;
+    let csrf = serve.csrf("/", &[]).await;
+    let (status, headers, _) = serve
+        .post("/jobs/spinner/run", &[("csrf", &csrf)], &SAME_ORIGIN)
+        .await;
+    assert_eq!(status, 303);
+    let id = run_id_of(&headers);
+    // Going: the page offers Cancel, and "forbid" refuses a second run.
+    let mut going = String::new();
+    for _ in 0..100 {
+        going = serve.get(&format!("/runs/{id}")).await.2;
+        if going.contains(&format!("/runs/{id}/cancel")) && going.contains("status running") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(going.contains(&format!("/runs/{id}/cancel")), "{going}");
+    let (status, _, body) = serve
+        .post("/jobs/spinner/run", &[("csrf", &csrf)], &SAME_ORIGIN)
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("already running"), "{body}");
+    let (_, _, metrics) = serve.get("/metrics").await;
+    assert_eq!(
+        sample(&metrics, "warden_job_running", &[("job", "spinner")]),
+        Some(1.0)
+    );
+
+    let (status, headers, _) = serve
+        .post(
+            &format!("/runs/{id}/cancel"),
+            &[("csrf", &csrf)],
+            &SAME_ORIGIN,
+        )
+        .await;
+    assert_eq!(status, 303);
+    assert_eq!(headers["location"], format!("/runs/{id}"));
+    let page = serve.wait_run(&id).await;
+    assert!(page.contains("class=\"status cancelled\""), "{page}");
+    assert!(
+        page.contains("cancelled by admin from 127.0.0.1 (dashboard)"),
+        "{page}"
+    );
+    let (status, _, _) = serve
+        .post(
+            &format!("/runs/{id}/cancel"),
+            &[("csrf", &csrf)],
+            &SAME_ORIGIN,
+        )
+        .await;
+    assert_eq!(status, 404, "a run that ended cannot be cancelled");
+    serve.stop().await;
+    let history = History::open_read_only(&setup.dir.join("warden.db")).unwrap();
+    assert!(history
+        .activity(50)
+        .unwrap()
+        .iter()
+        .any(|a| a.action == "cancel"
+            && a.run_id.as_deref() == Some(id.as_str())
+            && a.outcome == "cancelled"));
+}

@@ -283,7 +283,35 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(tables, ["fires", "requests", "runs"]);
+        assert_eq!(
+            tables,
+            ["activity", "fires", "requests", "runs", "suspensions"]
+        );
+    }
+
+    #[test]
+    fn a_schema_1_history_gains_the_activity_log_and_keeps_its_runs() {
+        let dir = scratch("schema-1");
+        let path = dir.join("warden.db");
+        {
+            let conn = raw(&path);
+            conn.pragma_update(None, "application_id", APPLICATION_ID)
+                .unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.execute_batch(
+                "INSERT INTO runs (run_id, job, started_at, status, \"trigger\")
+                 VALUES ('r1', 'sync', 1000, 'succeeded', 'schedule');",
+            )
+            .unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+        }
+        let history = History::open(&path).unwrap();
+        let run = history.run("r1").unwrap().unwrap();
+        assert_eq!((run.job.as_str(), run.held_ms), ("sync", 0));
+        assert!(history.activity(10).unwrap().is_empty());
+        assert!(history.suspensions().unwrap().is_empty());
+        drop(history);
+        assert_eq!(user_version(&raw(&path)).unwrap(), 2);
     }
 
     /// Made by a "newer Warden": our application id, a later version, and a
@@ -312,14 +340,14 @@ mod tests {
             error,
             HistoryError::NewerSchema {
                 found: 3,
-                supported: 1,
+                supported: 2,
                 ..
             }
         ));
         assert_eq!(
             error.to_string(),
             format!(
-                "run history {} was written by a newer Warden (schema 3; this one reads up to 1); refusing to touch it",
+                "run history {} was written by a newer Warden (schema 3; this one reads up to 2); refusing to touch it",
                 path.display()
             )
         );
