@@ -352,6 +352,8 @@ impl super::Daemon {
         // Firings missed while suspended are not caught up.
         let now = self.clock.now();
         slot.cursor = slot.cursor.max(now);
+        // Also after a restart: what came before is not downtime.
+        self.launch.writer.set_last_fire(job, slot.cursor);
         slot.plan(false);
         if let Some(next) = slot.next {
             self.agenda.push(Reverse((next, path)));
