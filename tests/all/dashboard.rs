@@ -248,6 +248,9 @@ fn run_id_of(headers: &HashMap<String, String>) -> String {
 
 const SAME_ORIGIN: [(&str, &str); 1] = [("sec-fetch-site", "same-origin")];
 
+/// Form fields or headers.
+type Pairs<'a> = Vec<(&'a str, &'a str)>;
+
 fn assert_secure_headers(path: &str, headers: &HashMap<String, String>) {
     let csp = &headers["content-security-policy"];
     assert!(
@@ -461,7 +464,7 @@ async fn issue_8_a_post_without_the_csrf_proof_changes_nothing_and_a_suspension_
     );
     let serve = Serve::start(&setup.config()).await;
     let csrf = serve.csrf("/jobs/idle", &[]).await;
-    let refused: [(&str, Vec<(&str, &str)>, Vec<(&str, &str)>); 5] = [
+    let refused: [(&str, Pairs, Pairs); 5] = [
         ("no token", vec![], SAME_ORIGIN.to_vec()),
         (
             "a wrong token",
