@@ -53,7 +53,7 @@ impl Setup {
         std::fs::write(
             dir.join("warden.toml"),
             format!(
-                "jobs = [\"jobs/*/job.toml\"]\nstate = \"state/warden.db\"\ncache = \"cache\"\n[canvas]\nbase_url = {:?}\ntoken_file = \"token\"\n[daemon]\nshutdown_grace = \"5s\"\n",
+                "jobs = [\"jobs/*/job.toml\"]\nstate = \"state/warden.db\"\ncache = \"cache\"\n[canvas]\nbase_url = {:?}\ntoken_file = \"token\"\n[daemon]\nshutdown_grace = \"5s\"\n[dashboard]\nlisten = \"127.0.0.1:0\"\n",
                 canvas.base_url()
             ),
         )
@@ -98,6 +98,38 @@ impl Setup {
             .kill_on_drop(true)
             .spawn()
             .expect("warden serve starts")
+    }
+
+    /// The dashboard's address, from the log of a `serve`.
+    async fn dashboard(&self) -> String {
+        for _ in 0..200 {
+            let log = self.log_text();
+            if let Some(at) = log.find("dashboard on http://") {
+                let rest = &log[at + "dashboard on ".len()..];
+                return rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .trim_end_matches('/')
+                    .to_string();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no dashboard:\n{}", self.log_text());
+    }
+
+    /// `GET /readyz`'s status, until it is `want` (or 5 s have passed).
+    async fn readyz(&self, want: u16) -> u16 {
+        let url = format!("{}/readyz", self.dashboard().await);
+        let mut status = 0;
+        for _ in 0..100 {
+            status = reqwest::get(&url).await.unwrap().status().as_u16();
+            if status == want {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        status
     }
 
     /// `warden run` of the job, once.
@@ -362,8 +394,11 @@ async fn a_full_disk_loses_nothing() {
     .await;
     let serve = s.serve();
     s.wait_for("a run", |r| succeeded(r) >= 1).await;
+    assert_eq!(s.readyz(200).await, 200);
     let filler = fill(&s.state);
     s.wait_for_log("cannot write").await;
+    // Not ready while the history cannot be written (the probe says so).
+    assert_eq!(s.readyz(503).await, 503, "{}", s.log_text());
     // It stays full a little longer, then space comes back.
     tokio::time::sleep(Duration::from_secs(3)).await;
     std::fs::remove_file(&filler).unwrap();
@@ -374,6 +409,7 @@ async fn a_full_disk_loses_nothing() {
         succeeded(r) >= before + 2
     })
     .await;
+    assert_eq!(s.readyz(200).await, 200);
     s.stop(serve).await;
     let runs = s.verify();
     assert!(missed(&runs) >= 1, "{runs:#?}");
