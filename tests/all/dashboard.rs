@@ -246,6 +246,14 @@ fn run_id_of(headers: &HashMap<String, String>) -> String {
         .to_string()
 }
 
+/// A stand-in, a setup with a loopback dashboard, and its `warden serve`.
+async fn loopback(name: &str) -> (warden::standin::StandIn, Setup, Serve) {
+    let canvas = standin().await;
+    let setup = Setup::new(name, &canvas.base_url(), "listen = \"127.0.0.1:0\"");
+    let serve = Serve::start(&setup.config()).await;
+    (canvas, setup, serve)
+}
+
 const SAME_ORIGIN: [(&str, &str); 1] = [("sec-fetch-site", "same-origin")];
 
 /// Form fields or headers.
@@ -456,13 +464,7 @@ async fn issue_8_every_page_renders_escapes_job_output_and_holds_no_secret() {
 
 #[tokio::test]
 async fn issue_8_a_post_without_the_csrf_proof_changes_nothing_and_a_suspension_lasts() {
-    let canvas = standin().await;
-    let setup = Setup::new(
-        "warden-dashboard-csrf",
-        &canvas.base_url(),
-        "listen = \"127.0.0.1:0\"",
-    );
-    let serve = Serve::start(&setup.config()).await;
+    let (_canvas, setup, serve) = loopback("warden-dashboard-csrf").await;
     let csrf = serve.csrf("/jobs/idle", &[]).await;
     let refused: [(&str, Pairs, Pairs); 5] = [
         ("no token", vec![], SAME_ORIGIN.to_vec()),
@@ -790,13 +792,7 @@ fn samples(exposition: &str) -> Vec<(String, HashMap<String, String>, f64)> {
 
 #[tokio::test]
 async fn issue_8_metrics_count_a_known_sequence_of_runs() {
-    let canvas = standin().await;
-    let setup = Setup::new(
-        "warden-dashboard-metrics",
-        &canvas.base_url(),
-        "listen = \"127.0.0.1:0\"",
-    );
-    let serve = Serve::start(&setup.config()).await;
+    let (_canvas, _setup, serve) = loopback("warden-dashboard-metrics").await;
     let csrf = serve.csrf("/", &[]).await;
     let mut ids = Vec::new();
     for job in ["lister", "lister", "failing"] {

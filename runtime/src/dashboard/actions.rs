@@ -69,6 +69,10 @@ fn job_page(name: &str) -> String {
     format!("/jobs/{}", urlencoding(name))
 }
 
+fn run_page(run_id: &str) -> String {
+    format!("/runs/{}", urlencoding(run_id))
+}
+
 /// Job names and run ids are plain ASCII words; anything else is escaped.
 fn urlencoding(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC)
@@ -78,55 +82,30 @@ fn urlencoding(text: &str) -> String {
         .replace("%2E", ".")
 }
 
-/// `POST /jobs/{name}/run`: starts a run and shows it.
-pub async fn run_now(
+/// `POST /jobs/{name}/run` (starts a run and shows it), `…/suspend` and
+/// `…/resume` (back to the job page).
+pub async fn job_action(
     State(state): State<Arc<Shared>>,
     Extension(viewer): Extension<Viewer>,
-    Path(name): Path<String>,
+    Path((name, action)): Path<(String, String)>,
     headers: HeaderMap,
     Form(form): Form<ActionForm>,
 ) -> Result<Response, PageError> {
     csrf(&state, &headers, &viewer, &form.csrf)?;
-    let run_id = state
-        .control
-        .run_now(&name, &viewer.actor)
-        .await
-        .map_err(refused)?;
-    Ok(Redirect::to(&format!("/runs/{}", urlencoding(&run_id))).into_response())
-}
-
-/// `POST /jobs/{name}/suspend`.
-pub async fn suspend(
-    State(state): State<Arc<Shared>>,
-    Extension(viewer): Extension<Viewer>,
-    Path(name): Path<String>,
-    headers: HeaderMap,
-    Form(form): Form<ActionForm>,
-) -> Result<Response, PageError> {
-    csrf(&state, &headers, &viewer, &form.csrf)?;
-    state
-        .control
-        .suspend(&name, &viewer.actor)
-        .await
-        .map_err(refused)?;
-    Ok(Redirect::to(&job_page(&name)).into_response())
-}
-
-/// `POST /jobs/{name}/resume`.
-pub async fn resume(
-    State(state): State<Arc<Shared>>,
-    Extension(viewer): Extension<Viewer>,
-    Path(name): Path<String>,
-    headers: HeaderMap,
-    Form(form): Form<ActionForm>,
-) -> Result<Response, PageError> {
-    csrf(&state, &headers, &viewer, &form.csrf)?;
-    state
-        .control
-        .resume(&name, &viewer.actor)
-        .await
-        .map_err(refused)?;
-    Ok(Redirect::to(&job_page(&name)).into_response())
+    let (control, actor) = (&state.control, viewer.actor.as_str());
+    let to = match action.as_str() {
+        "run" => run_page(&control.run_now(&name, actor).await.map_err(refused)?),
+        "suspend" => {
+            control.suspend(&name, actor).await.map_err(refused)?;
+            job_page(&name)
+        }
+        "resume" => {
+            control.resume(&name, actor).await.map_err(refused)?;
+            job_page(&name)
+        }
+        _ => return Err(PageError::not_found(format!("no action {action:?}"))),
+    };
+    Ok(Redirect::to(&to).into_response())
 }
 
 /// `POST /runs/{id}/cancel`.
@@ -143,7 +122,7 @@ pub async fn cancel(
         .cancel(&run_id, &viewer.actor)
         .await
         .map_err(refused)?;
-    Ok(Redirect::to(&format!("/runs/{}", urlencoding(&run_id))).into_response())
+    Ok(Redirect::to(&run_page(&run_id)).into_response())
 }
 
 /// `POST /login`: the admin token, compared in constant time, starts a
