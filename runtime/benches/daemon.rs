@@ -383,6 +383,7 @@ async fn history_writes(db: &Path, n: usize) -> Result<Summary> {
                 invalid: 0,
                 stdout_tail: "stamp: 0\n".into(),
                 stderr_tail: String::new(),
+                held_ms: 0,
             },
         )?;
     }

@@ -461,7 +461,8 @@ async fn issue_8_a_post_without_the_csrf_proof_changes_nothing_and_a_suspension_
     );
     let serve = Serve::start(&setup.config()).await;
     let csrf = serve.csrf("/jobs/idle", &[]).await;
-    let refused: [(&str, Vec<(&str, &str)>, Vec<(&str, &str)>); 5] = [
+    type Pairs<'a> = Vec<(&'a str, &'a str)>;
+    let refused: [(&str, Pairs<'_>, Pairs<'_>); 5] = [
         ("no token", vec![], SAME_ORIGIN.to_vec()),
         (
             "a wrong token",

@@ -474,9 +474,7 @@ impl Daemon {
             self.missed_firing(path, pending.scheduled, reason);
             return None;
         }
-        let Some(slot) = self.slots.get_mut(path) else {
-            return None;
-        };
+        let slot = self.slots.get_mut(path)?;
         if !slot.running.is_empty() {
             match def.manifest.firing.concurrency {
                 Concurrency::Forbid => {

@@ -731,10 +731,7 @@ pub async fn run(
         .read(move |h| Ok((h.run(&id)?, h.requests(&id)?)))
         .await?;
     let snapshot = snapshot(&state).await?;
-    let going = snapshot
-        .jobs
-        .iter()
-        .find(|j| j.running.iter().any(|r| *r == run_id));
+    let going = snapshot.jobs.iter().find(|j| j.running.contains(&run_id));
     let Some(row) = row else {
         // Started a moment ago: its start row is on its way.
         if let Some(job) = going {
