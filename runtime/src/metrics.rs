@@ -94,10 +94,16 @@ fn seconds(t: DateTime<Utc>) -> f64 {
     t.timestamp_millis() as f64 / 1000.0
 }
 
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
 impl Metrics {
-    /// Fresh metrics; `last_successes` (from the history) seeds
-    /// `warden_job_last_success_timestamp_seconds`.
-    pub fn new(last_successes: &HashMap<String, DateTime<Utc>>) -> Metrics {
+    /// Fresh metrics; [`Metrics::seed_last_successes`] fills in what the
+    /// history knows.
+    pub fn new() -> Metrics {
         let mut registry = Registry::default();
         let runs = Family::<RunLabels, Counter>::default();
         registry.register(
@@ -191,9 +197,6 @@ impl Metrics {
                 env!("CARGO_PKG_VERSION").to_string(),
             )]),
         );
-        for (name, at) in last_successes {
-            last_success.get_or_create(&job(name)).set(seconds(*at));
-        }
         Metrics {
             registry,
             runs,

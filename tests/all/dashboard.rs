@@ -189,8 +189,13 @@ impl Serve {
 
     /// Waits until run `id`'s page says it ended.
     async fn wait_run(&self, id: &str) -> String {
+        self.wait_run_with(id, &[]).await
+    }
+
+    /// [`Serve::wait_run`] with these request headers (a session cookie).
+    async fn wait_run_with(&self, id: &str, headers: &[(&str, &str)]) -> String {
         for _ in 0..300 {
-            let (status, _, page) = self.get(&format!("/runs/{id}")).await;
+            let (status, _, page) = self.get_with(&format!("/runs/{id}"), headers).await;
             if status == 200 && !page.contains("http-equiv=\"refresh\"") {
                 return page;
             }
@@ -707,19 +712,6 @@ async fn issue_8_with_an_admin_token_every_page_needs_a_login() {
         .map(|a| a.outcome)
         .collect();
     assert_eq!(logins.len(), 2, "{logins:?}");
-}
-
-impl Serve {
-    async fn wait_run_with(&self, id: &str, headers: &[(&str, &str)]) {
-        for _ in 0..300 {
-            let (status, _, page) = self.get_with(&format!("/runs/{id}"), headers).await;
-            if status == 200 && !page.contains("http-equiv=\"refresh\"") {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("run {id} did not end");
-    }
 }
 
 #[test]

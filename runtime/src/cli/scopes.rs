@@ -113,34 +113,8 @@ pub fn suggest(config: Option<&Path>, job: &str, runs: usize) -> Result<ExitCode
     if let Some(m) = &manifest {
         outln!("# Paste into [canvas] of {}:", m.path.display());
     }
-    outln!("scopes = [");
-    for s in &suggestion.scopes {
-        let newly_denied = s.requests.iter().filter(|r| denied.contains(r)).count();
-        let mut notes = Vec::new();
-        if s.write {
-            notes.push("write".to_string());
-        }
-        notes.push(format!("{} distinct request(s)", s.requests.len()));
-        if newly_denied > 0 {
-            notes.push(format!("{newly_denied} denied"));
-        }
-        if let Some(m) = &manifest {
-            if !m.scopes.iter().any(|own| own.as_str() == s.scope) {
-                notes.push("not in the manifest".to_string());
-            }
-        }
-        if let Some((method, path)) = s.requests.first() {
-            notes.push(format!("e.g. {method} {path}"));
-        }
-        outln!("    {:?},  # {}", s.scope, notes.join(", "));
-    }
-    outln!("]");
-    if !suggestion.uncovered.is_empty() {
-        outln!("# No Canvas scope allows these; they stay denied whatever the manifest says:");
-        for (method, path) in &suggestion.uncovered {
-            outln!("#   {method} {path}");
-        }
-    }
+    let snippet = suggestion.toml(&denied, manifest.as_ref().map(|m| &m.scopes));
+    outln!("{}", snippet.trim_end());
     Ok(ExitCode::SUCCESS)
 }
 

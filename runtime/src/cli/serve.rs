@@ -1,6 +1,5 @@
 //! `warden serve [--config warden.toml]`.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -68,7 +67,7 @@ pub struct Served {
 impl Served {
     /// Starts the daemon and the dashboard of `config`.
     pub async fn start(config: &Config, runner: Runner) -> Result<Served> {
-        let metrics = Arc::new(Metrics::new(&HashMap::new()));
+        let metrics = Arc::new(Metrics::new());
         let observers = Observers::new().with(metrics.clone());
         let (governor, token) = (runner.governor.clone(), runner.token.clone());
         let daemon =

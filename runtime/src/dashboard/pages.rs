@@ -102,15 +102,10 @@ pub struct Chrome {
 
 impl Chrome {
     fn new(state: &Shared, viewer: &Viewer, title: &str) -> Chrome {
-        let now = Utc::now();
         Chrome {
-            title: title.to_string(),
             csrf: state.auth.csrf(viewer.login.as_ref()),
             logged_in: viewer.login.is_some(),
-            rendered: views::utc(now),
-            rendered_iso: views::iso(now),
-            notices: Vec::new(),
-            refresh: false,
+            ..Chrome::plain(title)
         }
     }
 
@@ -530,47 +525,22 @@ fn firing_of(view: &JobView) -> String {
 /// the recent runs had denials.
 fn suggestion(requests: &[RequestRow], view: &JobView) -> Option<String> {
     let mut audited = Vec::new();
-    let mut denied = 0;
+    let mut denied = HashSet::new();
     for row in requests {
         if let Ok((request, was_denied)) =
             privilege::audited(&row.method, &row.target, &row.outcome)
         {
-            denied += usize::from(was_denied);
+            if was_denied {
+                denied.insert(request.clone());
+            }
             audited.push(request);
         }
     }
-    if denied == 0 {
+    if denied.is_empty() {
         return None;
     }
     let suggestion = privilege::suggest(&audited);
-    let mut text = String::from("scopes = [\n");
-    for s in &suggestion.scopes {
-        let mut notes = Vec::new();
-        if s.write {
-            notes.push("write".to_string());
-        }
-        if !view
-            .def
-            .manifest
-            .scopes
-            .iter()
-            .any(|own| own.as_str() == s.scope)
-        {
-            notes.push("not in the manifest".to_string());
-        }
-        if let Some((method, path)) = s.requests.first() {
-            notes.push(format!("e.g. {method} {path}"));
-        }
-        text.push_str(&format!("    {:?},  # {}\n", s.scope, notes.join(", ")));
-    }
-    text.push(']');
-    if !suggestion.uncovered.is_empty() {
-        text.push_str("\n# No Canvas scope allows these; they stay denied:");
-        for (method, path) in &suggestion.uncovered {
-            text.push_str(&format!("\n#   {method} {path}"));
-        }
-    }
-    Some(text)
+    Some(suggestion.toml(&denied, Some(&view.def.manifest.scopes)))
 }
 
 fn page_link(name: &str, q: &RunsQuery, page: u64) -> String {

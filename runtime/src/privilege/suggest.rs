@@ -52,6 +52,50 @@ pub struct Suggested {
     pub requests: Vec<Request>,
 }
 
+impl Suggestion {
+    /// The `scopes = [...]` TOML of the suggestion, a comment on each scope
+    /// (write, distinct requests, how many of them were `denied`, whether
+    /// `manifest` lacks it, an example), then the requests no scope allows
+    /// as comments.
+    pub fn toml(
+        &self,
+        denied: &HashSet<Request>,
+        manifest: Option<&crate::scope::ScopeSet>,
+    ) -> String {
+        let mut text = String::from("scopes = [\n");
+        for s in &self.scopes {
+            let newly_denied = s.requests.iter().filter(|r| denied.contains(r)).count();
+            let mut notes = Vec::new();
+            if s.write {
+                notes.push("write".to_string());
+            }
+            notes.push(format!("{} distinct request(s)", s.requests.len()));
+            if newly_denied > 0 {
+                notes.push(format!("{newly_denied} denied"));
+            }
+            if let Some(own) = manifest {
+                if !own.iter().any(|own| own.as_str() == s.scope) {
+                    notes.push("not in the manifest".to_string());
+                }
+            }
+            if let Some((method, path)) = s.requests.first() {
+                notes.push(format!("e.g. {method} {path}"));
+            }
+            text.push_str(&format!("    {:?},  # {}\n", s.scope, notes.join(", ")));
+        }
+        text.push_str("]\n");
+        if !self.uncovered.is_empty() {
+            text.push_str(
+                "# No Canvas scope allows these; they stay denied whatever the manifest says:\n",
+            );
+            for (method, path) in &self.uncovered {
+                text.push_str(&format!("#   {method} {path}\n"));
+            }
+        }
+        text
+    }
+}
+
 /// The fewest Canvas scopes that allow every one of `requests` (see the
 /// module documentation); HEAD requests count as GET.
 pub fn suggest(requests: &[Request]) -> Suggestion {
