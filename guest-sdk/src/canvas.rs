@@ -237,6 +237,7 @@ impl From<raw::Error> for Error {
             raw::Error::Throttled(m) => Error::Throttled(m),
             raw::Error::BudgetExhausted(m) => Error::BudgetExhausted(m),
             raw::Error::Unavailable(m) => Error::Unavailable(m),
+            raw::Error::InsufficientScope(m) => Error::InsufficientScope(m),
         }
     }
 }

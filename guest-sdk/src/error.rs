@@ -17,8 +17,9 @@ pub(crate) const MAX_MESSAGES: usize = 10;
 
 /// Everything that can go wrong in a job's use of the SDK.
 ///
-/// The first five variants are the host's refusals (the WIT `error` cases):
-/// nothing was sent for `Denied` and `Invalid`. `Status` is Canvas's answer
+/// The first six variants are the host's refusals (the WIT `error` cases):
+/// nothing was sent for `Denied` and `Invalid`; `InsufficientScope` was sent
+/// and refused by Canvas itself. `Status` is Canvas's answer
 /// with a status of 400 or more.
 ///
 /// `Display` is one line meant for a person. `Debug` prints the same line, so
@@ -34,8 +35,15 @@ pub enum Error {
     Throttled(String),
     /// This run's request budget (`max_requests` in the manifest) is spent.
     BudgetExhausted(String),
-    /// Network, TLS or timeout trouble between the host and Canvas.
+    /// Network, TLS or timeout trouble between the host and Canvas, or the
+    /// host's Canvas authorization could not be renewed.
     Unavailable(String),
+    /// The manifest allows the request and Warden sent it, but Canvas
+    /// answered 401 "Insufficient scopes on access token.": Warden's Canvas
+    /// authorization (a scoped developer key's token, `[canvas.oauth]`)
+    /// does not hold the scope. The job cannot fix this: an admin adds the
+    /// scope to the developer key in Canvas and runs `warden auth login`.
+    InsufficientScope(String),
     /// Canvas answered with a status of 400 or more.
     Status {
         /// The HTTP status, 400 to 599.
@@ -121,6 +129,10 @@ impl fmt::Display for Error {
             Error::Throttled(m) => write!(f, "throttled by Canvas: {m}"),
             Error::BudgetExhausted(m) => write!(f, "request budget exhausted: {m}"),
             Error::Unavailable(m) => write!(f, "Canvas unavailable: {m}"),
+            Error::InsufficientScope(m) => write!(
+                f,
+                "Warden's Canvas authorization lacks the scope: {m} (an admin adds it to the developer key and runs `warden auth login`)"
+            ),
             Error::Status {
                 status,
                 method,
@@ -169,6 +181,7 @@ impl fmt::Debug for Error {
             Error::Throttled(m) => f.debug_tuple("Throttled").field(m).finish(),
             Error::BudgetExhausted(m) => f.debug_tuple("BudgetExhausted").field(m).finish(),
             Error::Unavailable(m) => f.debug_tuple("Unavailable").field(m).finish(),
+            Error::InsufficientScope(m) => f.debug_tuple("InsufficientScope").field(m).finish(),
             Error::Status {
                 status,
                 method,
@@ -478,6 +491,10 @@ mod tests {
         assert!(e.is_denied());
         assert_eq!(e.status(), None);
         assert_eq!(Error::Invalid("x".into()).to_string(), "invalid request: x");
+        assert_eq!(
+            Error::InsufficientScope("x".into()).to_string(),
+            "Warden's Canvas authorization lacks the scope: x (an admin adds it to the developer key and runs `warden auth login`)"
+        );
         assert_eq!(
             Error::Throttled("x".into()).to_string(),
             "throttled by Canvas: x"

@@ -124,8 +124,13 @@ fn reqwest_method(m: Method) -> reqwest::Method {
 /// The error and its causes on one line ("error sending request for url
 /// (…): connection refused"). reqwest never puts header values in errors.
 fn transport(e: reqwest::Error) -> SendError {
+    SendError::Transport(error_chain(&e))
+}
+
+/// An error and its causes on one line.
+pub(crate) fn error_chain(e: &reqwest::Error) -> String {
     let mut message = e.to_string();
-    let mut source = std::error::Error::source(&e);
+    let mut source = std::error::Error::source(e);
     while let Some(cause) = source {
         let text = cause.to_string();
         if !message.contains(&text) {
@@ -134,5 +139,5 @@ fn transport(e: reqwest::Error) -> SendError {
         }
         source = cause.source();
     }
-    SendError::Transport(message)
+    message
 }

@@ -11,6 +11,12 @@
 //! base_url = "https://school.instructure.com"   # http:// only for loopback hosts
 //! token_env = "CANVAS_TOKEN"                     # or: token_file = "/run/secrets/canvas-token"
 //!                                                # or: token_credential = "canvas-token" ($CREDENTIALS_DIRECTORY/canvas-token, systemd's LoadCredential=)
+//!                                                # or, instead of a token: a scoped developer key (see crate::oauth)
+//! # [canvas.oauth]
+//! # client_id = "10000000000042"
+//! # client_secret_file = "/run/secrets/warden-client-secret"
+//! # refresh_token_file = "state/canvas-refresh-token"   # written by `warden auth login`
+//! # redirect_uri = "http://127.0.0.1:8765/callback"      # or "urn:ietf:wg:oauth:2.0:oob"
 //! [history]                                      # optional; these are the defaults
 //! max_age = "90d"                                # runs older than this are deleted
 //! max_runs = 1000                                # and all but the newest 1000 of each job
@@ -107,6 +113,7 @@ struct RawCanvas {
     token_env: Option<Spanned<String>>,
     token_file: Option<Spanned<String>>,
     token_credential: Option<Spanned<String>>,
+    oauth: Option<Spanned<crate::oauth::RawOAuth>>,
 }
 
 /// A parsed, validated runtime config.
@@ -200,14 +207,33 @@ impl Config {
         let raw: RawConfig = toml::from_str(text).map_err(|e| FileError::toml(path, text, &e))?;
         let at = |span, msg: String| FileError::at(path, text, span, msg);
         let canvas_span = raw.canvas.span();
-        let canvas = raw.canvas.into_inner();
+        let mut canvas = raw.canvas.into_inner();
 
         let origin = Origin::parse(canvas.base_url.get_ref())
             .map_err(|e| at(canvas.base_url.span(), e.to_string()))?;
 
-        let token = token_source(path, canvas_span, canvas, &at)?;
-
         let folder = path.parent().unwrap_or(Path::new(""));
+        let token = match canvas.oauth.take() {
+            Some(oauth) => {
+                let given = [
+                    ("token_env", &canvas.token_env),
+                    ("token_file", &canvas.token_file),
+                    ("token_credential", &canvas.token_credential),
+                ];
+                if let Some((key, value)) = given.iter().find_map(|(k, v)| Some((k, v.as_ref()?))) {
+                    return Err(at(
+                        value.span(),
+                        format!(
+                            "[canvas] has both {key} and [canvas.oauth]: give one credential, a manual token or a developer key's OAuth2 authorization (remove {key} to use [canvas.oauth])"
+                        ),
+                    ));
+                }
+                let settings = crate::oauth::parse_settings(oauth, folder, &at)?;
+                TokenSource::OAuth(crate::oauth::Session::new(settings, origin.clone()))
+            }
+            None => token_source(path, canvas_span, canvas, &at)?,
+        };
+
         let mut jobs = Vec::new();
         for glob in &raw.jobs {
             let anchored = folder.join(glob.get_ref());
@@ -416,7 +442,7 @@ fn token_source(
         [] => {
             return Err(at(
                 canvas_span,
-                "[canvas] needs token_env = \"CANVAS_TOKEN\" (an environment variable), token_file = \"/path/to/token\" or token_credential = \"canvas-token\" (a systemd credential)".into(),
+                "[canvas] needs token_env = \"CANVAS_TOKEN\" (an environment variable), token_file = \"/path/to/token\" or token_credential = \"canvas-token\" (a systemd credential), or a [canvas.oauth] table (a scoped developer key)".into(),
             ))
         }
         [(first, _), (second, value), ..] => {

@@ -19,7 +19,7 @@ use crate::redact;
 use crate::request::{self, GuestRequest, Origin, ParamLimits, Policy, Refusal};
 use crate::retry;
 use crate::scope::{Method, ScopeSet};
-use crate::token::{Token, TokenSource};
+use crate::token::{Token, TokenError, TokenSource};
 use crate::units::{ByteSize, DurationSpec};
 
 mod bindings {
@@ -105,6 +105,9 @@ pub enum Outcome {
     Throttled(String),
     BudgetExhausted(String),
     Unavailable(String),
+    /// Sent, and Canvas answered 401 "Insufficient scopes on access token.":
+    /// Warden's Canvas authorization lacks the scope.
+    InsufficientScope(String),
 }
 
 /// One line of a run's request audit. Never holds the token.
@@ -296,6 +299,7 @@ impl CanvasApi {
             Err(ApiError::Unavailable(m)) => Outcome::Unavailable(m.clone()),
             Err(ApiError::Denied(m)) => Outcome::Denied(m.clone()),
             Err(ApiError::Invalid(m)) => Outcome::Invalid(m.clone()),
+            Err(ApiError::InsufficientScope(m)) => Outcome::InsufficientScope(m.clone()),
         };
         match &result {
             Ok(_) if dry => {
@@ -357,15 +361,16 @@ impl CanvasApi {
                 ByteSize::bytes(self.grant.max_response_bytes)
             )));
         }
-        let token = self
-            .token
-            .read()
-            .map_err(|e| ApiError::Unavailable(format!("the worker token cannot be read: {e}")))?;
+        let token = self.token.bearer().await.map_err(|e| match e {
+            // The message says what failed and what to do.
+            TokenError::OAuth(m) => ApiError::Unavailable(m),
+            e => ApiError::Unavailable(format!("the worker token cannot be read: {e}")),
+        })?;
         let permit = self.governor.admit().await;
         self.stats.held += permit.waited();
         let timeout = self.grant.request_timeout;
         let sent_before = self.stats.sent;
-        let exchange = self.exchange(approved, &token, permit, Instant::now() + timeout);
+        let exchange = self.exchange(approved, token, permit, Instant::now() + timeout);
         match tokio::time::timeout(timeout, exchange).await {
             Ok(result) => result,
             Err(_elapsed) => Err(ApiError::Unavailable(format!(
@@ -381,15 +386,20 @@ impl CanvasApi {
     /// The attempts of one request: the first with `permit`, each retry
     /// after a backoff and the governor's leave. A retry whose wait would
     /// end past `deadline` is not made: the job gets the last answer.
+    ///
+    /// With a `[canvas.oauth]` credential, a 401 with `WWW-Authenticate`
+    /// (the access token expired or was replaced) renews the token once and
+    /// sends again.
     async fn exchange(
         &mut self,
         approved: &request::Approved,
-        token: &Token,
+        mut token: Token,
         mut permit: Permit,
         deadline: Instant,
     ) -> Result<HttpResponse, ApiError> {
         let sent_before = self.stats.sent;
         let (mut throttled, mut errors) = (0u32, 0u32);
+        let mut renewed = false;
         loop {
             self.stats.sent += 1;
             let left = self
@@ -398,7 +408,27 @@ impl CanvasApi {
                 .saturating_sub(self.stats.received);
             let guard = self.policy.max_response_bytes as u64;
             let cap = usize::try_from(left.min(guard)).unwrap_or(usize::MAX);
-            let result = self.client.send(approved, token, cap).await;
+            let result = self.client.send(approved, &token, cap).await;
+            if let (Some(session), Ok(r), false) = (self.token.oauth(), &result, renewed) {
+                if crate::oauth::is_rejected_token(r.status, &r.headers) {
+                    renewed = true;
+                    self.stats.received += r.body.len() as u64;
+                    permit.finish(Report::from_headers(&r.headers, false));
+                    tracing::info!(
+                        job = %self.job,
+                        "{} {}: Canvas no longer takes the access token; renewing it",
+                        approved.method,
+                        approved.path_and_query
+                    );
+                    token = session
+                        .renew_rejected(&token)
+                        .await
+                        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+                    permit = self.governor.admit().await;
+                    self.stats.held += permit.waited();
+                    continue;
+                }
+            }
             let failure = retry::classify(&result);
             let is_throttled = failure == Some(retry::Failure::Throttled);
             match &result {
@@ -446,7 +476,7 @@ impl CanvasApi {
                 let attempts = self.attempts_since(sent_before);
                 return self.answer(
                     approved,
-                    token,
+                    &token,
                     result,
                     is_throttled,
                     attempts,
@@ -456,7 +486,7 @@ impl CanvasApi {
             let why = match (&result, is_throttled) {
                 (Ok(r), true) => format!("Canvas is throttling ({})", r.status),
                 (Ok(r), false) => format!("Canvas answered {}", r.status),
-                (Err(e), _) => redact::text(token, &e.to_string()),
+                (Err(e), _) => redact::text(&token, &e.to_string()),
             };
             tracing::info!(
                 job = %self.job,
@@ -488,7 +518,16 @@ impl CanvasApi {
                 r.status,
                 attempts_note(attempts)
             ))),
-            Ok(r) => Ok(redacted(token, r)),
+            Ok(r) if crate::oauth::is_insufficient_scope(r.status, &r.headers, &r.body) => {
+                Err(ApiError::InsufficientScope(format!(
+                    "Canvas answered 401 \"{}\" to {} {}: the manifest's scope {} allows it, but Warden's Canvas authorization does not hold that scope (add it to the developer key in Canvas, then run warden auth login)",
+                    crate::oauth::INSUFFICIENT_SCOPES,
+                    approved.method,
+                    printable(&approved.path_and_query),
+                    approved.scope,
+                )))
+            }
+            Ok(r) => Ok(redacted(token, &self.token.secrets(), r)),
             Err(SendError::TooLarge { .. }) if limited_by_budget => {
                 Err(ApiError::BudgetExhausted(format!(
                     "the answer to {} {} would take this run past its {} of Canvas responses ([limits] max_response_bytes in the manifest)",
@@ -523,6 +562,7 @@ fn failure_text(entry: &AuditEntry) -> Option<String> {
         Outcome::Throttled(m) => ("throttled", m),
         Outcome::BudgetExhausted(m) => ("budget-exhausted", m),
         Outcome::Unavailable(m) => ("unavailable", m),
+        Outcome::InsufficientScope(m) => ("insufficient-scope", m),
     };
     Some(format!("{kind}: {message}"))
 }
@@ -542,15 +582,19 @@ impl wit::Host for CanvasApi {
     }
 }
 
-fn redacted(token: &Token, r: CanvasResponse) -> HttpResponse {
+/// The response without the token sent, nor any other secret of the
+/// credential (`others`: for OAuth, the refresh token and client secret).
+fn redacted(token: &Token, others: &[Token], r: CanvasResponse) -> HttpResponse {
+    let mut secrets = vec![token.clone()];
+    secrets.extend(others.iter().filter(|s| *s != token).cloned());
     HttpResponse {
         status: r.status,
         headers: r
             .headers
             .into_iter()
-            .map(|(n, v)| (n, redact::text(token, &v)))
+            .map(|(n, v)| (n, redact::text_all(&secrets, &v)))
             .collect(),
-        body: redact::bytes(token, r.body),
+        body: redact::bytes_all(&secrets, r.body),
     }
 }
 
@@ -572,6 +616,7 @@ fn error_text(e: &ApiError) -> String {
         ApiError::Throttled(m) => format!("throttled: {m}"),
         ApiError::BudgetExhausted(m) => format!("budget-exhausted: {m}"),
         ApiError::Unavailable(m) => format!("unavailable: {m}"),
+        ApiError::InsufficientScope(m) => format!("insufficient-scope: {m}"),
     }
 }
 

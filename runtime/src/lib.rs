@@ -51,6 +51,7 @@ pub mod history;
 pub mod host;
 pub mod manifest;
 pub mod metrics;
+pub mod oauth;
 pub mod output;
 pub mod privilege;
 pub mod redact;

@@ -277,6 +277,7 @@ fn status_class(outcome: &Outcome) -> Option<&'static str> {
             _ => "5xx",
         }),
         Outcome::Unavailable(_) | Outcome::Throttled(_) => Some("none"),
+        Outcome::InsufficientScope(_) => Some("4xx"),
         Outcome::DryRun
         | Outcome::Denied(_)
         | Outcome::Invalid(_)

@@ -25,6 +25,25 @@ pub fn text(token: &Token, text: &str) -> String {
     text.replace(token.expose(), REDACTED)
 }
 
+/// [`bytes`] for each of several secrets.
+pub fn bytes_all(secrets: &[Token], mut data: Vec<u8>) -> Vec<u8> {
+    for secret in secrets {
+        data = bytes(secret, data);
+    }
+    data
+}
+
+/// [`text`] for each of several secrets.
+pub fn text_all(secrets: &[Token], text: &str) -> String {
+    let mut out = text.to_string();
+    for secret in secrets {
+        if out.contains(secret.expose()) {
+            out = out.replace(secret.expose(), REDACTED);
+        }
+    }
+    out
+}
+
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     memchr::memmem::find(haystack, needle)
 }
@@ -46,5 +65,22 @@ mod tests {
         );
         assert_eq!(bytes(&t, b"s3cr".to_vec()), b"s3cr".to_vec());
         assert_eq!(text(&t, "Bearer s3cr3t"), "Bearer [REDACTED]");
+    }
+
+    #[test]
+    fn several_secrets_are_all_replaced() {
+        let secrets = [
+            Token::new("access").unwrap(),
+            Token::new("refresh").unwrap(),
+        ];
+        assert_eq!(
+            bytes_all(&secrets, b"access, refresh".to_vec()),
+            b"[REDACTED], [REDACTED]".to_vec()
+        );
+        assert_eq!(
+            text_all(&secrets, "refresh/access"),
+            "[REDACTED]/[REDACTED]"
+        );
+        assert_eq!(text_all(&[], "plain"), "plain");
     }
 }

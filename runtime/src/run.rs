@@ -246,14 +246,19 @@ impl Runner {
     ) -> Result<RunReport, RunError> {
         // Fail before the job starts when the token is unreadable, and make
         // sure the manifest does not hand the token to the job.
+        // (For an OAuth credential: that the refresh token and the client
+        // secret can be read; a refused renewal fails the job's requests.)
         let token = self.token.read().map_err(|error| RunError::Token {
             source_name: self.token.to_string(),
             error,
         })?;
-        if let Some((key, _)) = job.env.iter().find(|(_, v)| v.contains(token.expose())) {
+        let mut secrets = self.token.secrets();
+        secrets.push(token);
+        let leaked = |v: &String| secrets.iter().any(|s| v.contains(s.expose()));
+        if let Some((key, _)) = job.env.iter().find(|(_, v)| leaked(v)) {
             return Err(RunError::TokenInEnv { key: key.clone() });
         }
-        drop(token);
+        drop(secrets);
 
         let started = SystemTime::now();
         let clock = Instant::now();

@@ -27,7 +27,7 @@ use crate::manifest::Manifest;
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// The interface Warden provides, as a component names it.
-pub const CANVAS_IMPORT: &str = "warden:canvas/api@0.1.0";
+pub const CANVAS_IMPORT: &str = "warden:canvas/api@0.2.0";
 
 /// The engine and linker shared by all runs. Cheap to clone.
 #[derive(Clone)]
@@ -59,6 +59,8 @@ pub enum LoadError {
     Network { path: PathBuf, import: String },
     #[error("{path} imports {import}, which Warden does not provide; a job may import only WASI cli, io, clocks, random and filesystem interfaces and {CANVAS_IMPORT}")]
     Unsupported { path: PathBuf, import: String },
+    #[error("{path} imports {import}, from an older warden-sdk, and Warden provides {CANVAS_IMPORT}: rebuild the job with the current warden-sdk (cargo build --release --target wasm32-wasip2), then pin it again if its manifest has a pin")]
+    Outdated { path: PathBuf, import: String },
     #[error("{path} is not a WASI command (it has no wasi:cli/run export): a job is a Rust binary with fn main, built for wasm32-wasip2")]
     NotCommand { path: PathBuf },
     #[error("{path} cannot be linked: {reason}")]
@@ -232,6 +234,8 @@ impl Sandbox {
 pub enum Refused {
     Network,
     Unsupported,
+    /// `warden:canvas/api` of another version than [`CANVAS_IMPORT`].
+    Outdated,
 }
 
 impl Refused {
@@ -240,6 +244,7 @@ impl Refused {
         match self {
             Refused::Network => LoadError::Network { path, import },
             Refused::Unsupported => LoadError::Unsupported { path, import },
+            Refused::Outdated => LoadError::Outdated { path, import },
         }
     }
 }
@@ -257,9 +262,13 @@ pub fn vet_import(name: &str) -> Result<(), Refused> {
     ];
     if unversioned.starts_with("wasi:sockets/") || unversioned.starts_with("wasi:http/") {
         Err(Refused::Network)
-    } else if allowed_wasi.iter().any(|p| unversioned.starts_with(p))
-        || unversioned == "warden:canvas/api"
-    {
+    } else if unversioned == "warden:canvas/api" {
+        if name == CANVAS_IMPORT {
+            Ok(())
+        } else {
+            Err(Refused::Outdated)
+        }
+    } else if allowed_wasi.iter().any(|p| unversioned.starts_with(p)) {
         Ok(())
     } else {
         Err(Refused::Unsupported)
@@ -378,9 +387,12 @@ mod tests {
             "wasi:clocks/monotonic-clock@0.2.0",
             "wasi:random/random@0.2.6",
             "wasi:filesystem/preopens@0.2.6",
-            "warden:canvas/api@0.1.0",
+            "warden:canvas/api@0.2.0",
         ] {
             assert_eq!(vet_import(ok), Ok(()), "{ok}");
+        }
+        for old in ["warden:canvas/api@0.1.0", "warden:canvas/api"] {
+            assert_eq!(vet_import(old), Err(Refused::Outdated), "{old}");
         }
         for net in [
             "wasi:sockets/tcp@0.2.6",

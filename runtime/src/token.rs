@@ -72,6 +72,10 @@ pub enum TokenSource {
     Credential(String),
     /// A token held in memory.
     Fixed(Token),
+    /// The access token of a scoped developer key (`[canvas.oauth]`), kept
+    /// in memory and renewed with the stored refresh token; read it with
+    /// [`TokenSource::bearer`].
+    OAuth(crate::oauth::Session),
 }
 
 impl fmt::Debug for TokenSource {
@@ -81,6 +85,7 @@ impl fmt::Debug for TokenSource {
             TokenSource::File(path) => write!(f, "File({path:?})"),
             TokenSource::Credential(name) => write!(f, "Credential({name:?})"),
             TokenSource::Fixed(_) => write!(f, "Fixed({REDACTED})"),
+            TokenSource::OAuth(session) => write!(f, "OAuth({session:?})"),
         }
     }
 }
@@ -92,6 +97,12 @@ impl fmt::Display for TokenSource {
             TokenSource::File(path) => write!(f, "token file {}", path.display()),
             TokenSource::Credential(name) => write!(f, "systemd credential {name}"),
             TokenSource::Fixed(_) => f.write_str("built-in token"),
+            TokenSource::OAuth(session) => write!(
+                f,
+                "OAuth2 token of developer key {} (refresh token in {})",
+                session.settings().client_id,
+                session.settings().refresh_token_file.display()
+            ),
         }
     }
 }
@@ -119,6 +130,10 @@ pub enum TokenError {
         path: String,
         reason: String,
     },
+    /// A `[canvas.oauth]` credential could not give a token (the message
+    /// says why and what to do).
+    #[error("{0}")]
+    OAuth(String),
     #[error("{source_name}: {error}")]
     In {
         source_name: String,
@@ -127,10 +142,49 @@ pub enum TokenError {
 }
 
 impl TokenSource {
-    /// Reads the token now.
+    /// The token to send now: [`TokenSource::read`], or for
+    /// [`TokenSource::OAuth`] the access token in memory, renewed when it
+    /// is about to expire (single-flight).
+    pub async fn bearer(&self) -> Result<Token, TokenError> {
+        match self {
+            TokenSource::OAuth(session) => session.access_token().await,
+            other => other.read(),
+        }
+    }
+
+    /// Every secret this source stands for, as far as it can be read now:
+    /// the token; for OAuth also the refresh token and the client secret.
+    /// What redaction removes.
+    pub fn secrets(&self) -> Vec<Token> {
+        match self {
+            TokenSource::OAuth(session) => session.secrets(),
+            other => other.read().into_iter().collect(),
+        }
+    }
+
+    /// The OAuth session, for a `[canvas.oauth]` credential.
+    pub fn oauth(&self) -> Option<&crate::oauth::Session> {
+        match self {
+            TokenSource::OAuth(session) => Some(session),
+            _ => None,
+        }
+    }
+
+    /// Reads the token now. For [`TokenSource::OAuth`], that is whether it
+    /// can be renewed at all: the refresh token and the client secret can
+    /// be read (the token itself comes from [`TokenSource::bearer`]).
     pub fn read(&self) -> Result<Token, TokenError> {
         match self {
             TokenSource::Fixed(token) => Ok(token.clone()),
+            TokenSource::OAuth(session) => {
+                let settings = session.settings();
+                settings.client_secret.read().map_err(|e| {
+                    TokenError::OAuth(format!(
+                        "cannot read the developer key's client secret: {e}"
+                    ))
+                })?;
+                crate::oauth::store::read_refresh_token(&settings.refresh_token_file)
+            }
             TokenSource::Env(name) => match std::env::var(name) {
                 Ok(value) => Token::new(value.trim()).map_err(|e| self.context(e)),
                 Err(std::env::VarError::NotPresent) => Err(TokenError::EnvMissing(name.clone())),

@@ -14,6 +14,7 @@ mod dry_run;
 mod durability;
 mod jobs;
 mod logs_json;
+mod oauth;
 mod privilege;
 mod request_path;
 mod sandbox;

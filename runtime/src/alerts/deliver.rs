@@ -175,7 +175,7 @@ impl Worker {
             .shared
             .redact
             .iter()
-            .filter_map(|source| source.read().ok())
+            .flat_map(|source| source.secrets())
             .map(|token| token.expose().to_string())
             .collect();
         payload::body(

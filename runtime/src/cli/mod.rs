@@ -1,5 +1,6 @@
 //! Command-line front end: argument parsing, logging, exit codes.
 
+mod auth;
 mod check;
 mod demo;
 mod history;
@@ -126,6 +127,12 @@ enum Command {
         #[arg(long, short)]
         config: Option<PathBuf>,
     },
+    /// Authorize Warden with a scoped Canvas developer key ([canvas.oauth]),
+    /// show the authorization, or revoke it.
+    Auth {
+        #[command(subcommand)]
+        command: AuthCommand,
+    },
     /// Build the example jobs and serve them, on schedules that fire within
     /// the first minute, against a built-in Canvas stand-in with seeded data
     /// (no Canvas instance or token needed).
@@ -146,6 +153,31 @@ enum Command {
         /// Where the dashboard listens (port 0: any free port).
         #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:8080")]
         dashboard: std::net::SocketAddr,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuthCommand {
+    /// Print the authorization URL for the jobs' scopes, receive the code
+    /// (loopback redirect, or pasted for urn:ietf:wg:oauth:2.0:oob), and
+    /// store the refresh token (mode 0600).
+    Login {
+        /// The runtime config; defaults to ./warden.toml.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+    /// The credential, who authorized it, its scopes, and when the current
+    /// access token expires; never a secret.
+    Status {
+        /// The runtime config; defaults to ./warden.toml.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+    /// Revoke the authorization at Canvas and delete the refresh token.
+    Logout {
+        /// The runtime config; defaults to ./warden.toml.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
     },
 }
 
@@ -243,6 +275,11 @@ pub fn main() -> ExitCode {
                 history::history(config.as_deref(), job.as_deref(), limit)
             }
             Command::Logs { run_id, config } => history::logs(config.as_deref(), &run_id),
+            Command::Auth { command } => match command {
+                AuthCommand::Login { config } => auth::login(config.as_deref()).await,
+                AuthCommand::Status { config } => auth::status(config.as_deref()),
+                AuthCommand::Logout { config } => auth::logout(config.as_deref()).await,
+            },
             Command::Demo {
                 root,
                 no_build,

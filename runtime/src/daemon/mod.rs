@@ -242,6 +242,9 @@ pub async fn start_observed(
             )
             .map_err(|e| DaemonError::Setup(e.to_string()))?;
             observers = observers.with(Arc::new(AlertObserver(alerter.clone())));
+            if let Some(session) = runner.token.oauth() {
+                session.set_listener(credential_alerts(alerter.clone()));
+            }
             Some(alerter)
         }
         None => None,
@@ -898,4 +901,28 @@ fn to_chrono(d: Duration) -> chrono::Duration {
 fn random_up_to(bound: Duration) -> Duration {
     let millis = u64::try_from(bound.as_millis()).unwrap_or(u64::MAX);
     Duration::from_millis(fastrand::u64(0..=millis))
+}
+
+/// The job name the alerts of a `[canvas.oauth]` credential carry: one
+/// failure alert when renewing Warden's Canvas access token fails (not one
+/// per request or run), and a recovery alert when it works again.
+pub const CREDENTIAL_ALERT_JOB: &str = "canvas-authorization";
+
+fn credential_alerts(alerter: Alerter) -> crate::oauth::CredentialListener {
+    Arc::new(move |event| {
+        let now = chrono::Utc::now();
+        let (status, error) = match event {
+            crate::oauth::CredentialEvent::Failed(m) => (crate::run::RunStatus::Failed, Some(m)),
+            crate::oauth::CredentialEvent::Recovered => (crate::run::RunStatus::Succeeded, None),
+        };
+        alerter.run_ended(crate::alerts::RunEnded {
+            job: CREDENTIAL_ALERT_JOB.to_string(),
+            run_id: String::new(),
+            status,
+            trigger: Trigger::Schedule,
+            error,
+            started_at: now,
+            ended_at: now,
+        });
+    })
 }

@@ -389,6 +389,17 @@ async fn snapshot(state: &Shared) -> Result<Snapshot, PageError> {
 /// Where the Canvas token comes from and whether it can be read now; never
 /// the token.
 fn token_note(state: &Shared) -> String {
+    if let Some(session) = state.token.oauth() {
+        return match (session.failing(), session.expires_at()) {
+            (Some(e), _) => format!("from the {}: renewal FAILING: {e}", state.token),
+            (None, Some(at)) => format!(
+                "from the {} (the access token in memory expires at {})",
+                state.token,
+                at.format("%Y-%m-%d %H:%M:%S UTC")
+            ),
+            (None, None) => format!("from the {} (no access token renewed yet)", state.token),
+        };
+    }
     match state.token.read() {
         Ok(_) => format!("from the {} (readable)", state.token),
         Err(e) => format!("from the {}: NOT readable: {e}", state.token),

@@ -311,6 +311,9 @@ pub const DRY_RUN_OUTCOME: &str = "dry-run: not sent";
 pub const DENIED_OUTCOME: &str = "denied: ";
 /// How the outcome of a malformed or forbidden request begins.
 pub const INVALID_OUTCOME: &str = "invalid: ";
+/// How the outcome of a request begins that Canvas refused with 401
+/// "Insufficient scopes on access token." (the authorization lacks it).
+pub const INSUFFICIENT_SCOPE_OUTCOME: &str = "insufficient-scope: ";
 
 /// A run [`History::mark_interrupted`] found left `running`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -928,6 +931,7 @@ fn outcome_columns(outcome: &Outcome, attempts: u32) -> (Option<u16>, String) {
         Outcome::Throttled(m) => (None, format!("throttled: {m}")),
         Outcome::BudgetExhausted(m) => (None, format!("budget-exhausted: {m}")),
         Outcome::Unavailable(m) => (None, format!("unavailable: {m}")),
+        Outcome::InsufficientScope(m) => (Some(401), format!("{INSUFFICIENT_SCOPE_OUTCOME}{m}")),
     }
 }
 

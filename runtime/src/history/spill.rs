@@ -89,7 +89,8 @@ fn outcome_text(o: &Outcome) -> Option<&str> {
         | Outcome::Invalid(m)
         | Outcome::Throttled(m)
         | Outcome::BudgetExhausted(m)
-        | Outcome::Unavailable(m) => Some(m),
+        | Outcome::Unavailable(m)
+        | Outcome::InsufficientScope(m) => Some(m),
     }
 }
 
@@ -251,6 +252,7 @@ impl From<&Write> for Line {
                     Outcome::Throttled(m) => ("throttled", Some(m), None),
                     Outcome::BudgetExhausted(m) => ("budget-exhausted", Some(m), None),
                     Outcome::Unavailable(m) => ("unavailable", Some(m), None),
+                    Outcome::InsufficientScope(m) => ("insufficient-scope", Some(m), None),
                 };
                 Line::Request {
                     run_id,
@@ -359,6 +361,7 @@ impl TryFrom<Line> for Write {
                     "throttled" => Outcome::Throttled(detail()),
                     "budget-exhausted" => Outcome::BudgetExhausted(detail()),
                     "unavailable" => Outcome::Unavailable(detail()),
+                    "insufficient-scope" => Outcome::InsufficientScope(detail()),
                     other => return Err(format!("unknown request outcome {other:?}")),
                 };
                 let at = u64::try_from(at)
@@ -505,6 +508,7 @@ mod tests {
             Outcome::Throttled("t".into()),
             Outcome::BudgetExhausted("b".into()),
             Outcome::Unavailable("u".into()),
+            Outcome::InsufficientScope("s".into()),
         ];
         for (seq, outcome) in (1..).zip(outcomes) {
             writes.push(Write::Request {

@@ -68,6 +68,7 @@ fn main() {
                     Error::Throttled(m) => ("throttled", m),
                     Error::BudgetExhausted(m) => ("budget_exhausted", m),
                     Error::Unavailable(m) => ("unavailable", m),
+                    Error::InsufficientScope(m) => ("insufficient_scope", m),
                 };
                 Outcome::Err { kind, message }
             }
