@@ -91,12 +91,7 @@ async fn serve_alerts_once_per_failed_run_and_an_unreachable_webhook_delays_noth
     assert!(!received.lock().unwrap().is_empty(), "no alert arrived");
     tokio::time::sleep(Duration::from_secs(2)).await;
 
-    let pid = serve.id().unwrap().to_string();
-    assert!(std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
+    crate::support::signal(&serve, "TERM");
     let stopping = Instant::now();
     let out = tokio::time::timeout(Duration::from_secs(30), serve.wait_with_output())
         .await

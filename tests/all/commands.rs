@@ -375,7 +375,31 @@ fn the_demo_serves_the_example_jobs() {
             "{job} did not run:\n{stdout}"
         );
     }
-    assert!(stdout.contains("of them with the worker token"), "{stdout}");
+    // Under a scoped developer key's tokens, renewed by Warden.
+    assert!(
+        stdout.contains("Warden authorized itself once with the stand-in's scoped developer key"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("(3 scopes, which the stand-in enforces"),
+        "{stdout}"
+    );
+    let summary = stdout
+        .lines()
+        .find(|l| l.contains("API requests,"))
+        .unwrap_or_else(|| panic!("no summary:\n{stdout}"));
+    let numbers: Vec<&str> = summary
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .collect();
+    assert!(
+        numbers.len() >= 2 && numbers[0] == numbers[1] && numbers[0] != "0",
+        "every API request carried the scoped key's token: {summary}"
+    );
+    assert!(
+        summary.contains("of them with an access token of the scoped key"),
+        "{summary}"
+    );
     assert!(
         stdout.contains("the dashboard is at http://127.0.0.1:"),
         "{stdout}"
@@ -385,6 +409,19 @@ fn the_demo_serves_the_example_jobs() {
     assert!(
         !stdout.contains("demo~") && !stderr.contains("demo~"),
         "the demo token leaked"
+    );
+    for secret in ["client-secret", "canvas-refresh-token"] {
+        let value = std::fs::read_to_string(root.join("target/demo").join(secret)).unwrap();
+        let value = value.trim();
+        assert!(value.len() > 10);
+        assert!(
+            !stdout.contains(value) && !stderr.contains(value),
+            "the {secret} leaked"
+        );
+    }
+    assert!(
+        !stdout.contains("7~") && !stderr.contains("7~"),
+        "an access token leaked"
     );
 }
 

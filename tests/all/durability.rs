@@ -180,12 +180,7 @@ impl Setup {
 
     /// Sends SIGTERM and expects exit 0.
     async fn stop(&self, mut serve: Child) {
-        let pid = serve.id().expect("running").to_string();
-        assert!(std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success());
+        crate::support::signal(&serve, "TERM");
         let status = tokio::time::timeout(Duration::from_secs(30), serve.wait())
             .await
             .expect("exits within the grace period")

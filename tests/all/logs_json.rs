@@ -63,12 +63,7 @@ async fn json_logs_of_a_serve_run_carry_job_and_run_id_and_never_the_token() {
         .spawn()
         .unwrap();
     tokio::time::sleep(Duration::from_millis(3500)).await;
-    let pid = serve.id().unwrap().to_string();
-    assert!(std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
+    crate::support::signal(&serve, "TERM");
     let out = tokio::time::timeout(Duration::from_secs(30), serve.wait_with_output())
         .await
         .unwrap()

@@ -15,6 +15,7 @@ mod durability;
 mod jobs;
 mod logs_json;
 mod oauth;
+mod oauth_flow;
 mod privilege;
 mod request_path;
 mod sandbox;

@@ -355,24 +355,7 @@ fn auth(s: &Setup, command: &str) -> tokio::process::Command {
 
 /// Reads the child's stdout until the authorization URL, which it returns.
 async fn authorize_url(stdout: &mut tokio::process::ChildStdout, shown: &mut String) -> url::Url {
-    use tokio::io::AsyncReadExt;
-    let mut buf = [0u8; 4096];
-    loop {
-        let n = tokio::time::timeout(std::time::Duration::from_secs(30), stdout.read(&mut buf))
-            .await
-            .expect("the URL is printed")
-            .unwrap();
-        assert!(n > 0, "no URL printed: {shown}");
-        shown.push_str(&String::from_utf8_lossy(&buf[..n]));
-        if let Some(line) = shown
-            .lines()
-            .find(|l| l.trim().starts_with("http") && l.contains("/login/oauth2/auth?"))
-        {
-            if shown.contains("Waiting") || shown.contains("paste") {
-                return url::Url::parse(line.trim()).unwrap();
-            }
-        }
-    }
+    url::Url::parse(&crate::support::authorize_url_shown(stdout, shown).await).unwrap()
 }
 
 fn query(url: &url::Url, key: &str) -> Option<String> {
@@ -491,11 +474,7 @@ async fn issue_9_auth_login_on_a_loopback_redirect_checks_the_state() {
     use tokio::io::AsyncReadExt;
     let canvas = standin().await;
     canvas.add_override(exchanges());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::support::free_port();
     let redirect = format!("http://127.0.0.1:{port}/callback");
     let s = login_setup("login-loopback", &canvas, &redirect);
     let http = reqwest::Client::new();

@@ -9,7 +9,7 @@ use tokio::process::{Child, Command};
 use warden::history::{History, RunRow};
 use warden::run::RunStatus;
 
-use crate::support::{TempDir, TOKEN};
+use crate::support::{signal, TempDir, TOKEN};
 
 const WARDEN: &str = env!("CARGO_BIN_EXE_warden");
 
@@ -64,15 +64,6 @@ impl Scratch {
         }
         panic!("timed out waiting for {what}");
     }
-}
-
-fn signal(child: &Child, name: &str) {
-    let pid = child.id().expect("running").to_string();
-    let status = std::process::Command::new("kill")
-        .args([&format!("-{name}"), &pid])
-        .status()
-        .unwrap();
-    assert!(status.success());
 }
 
 fn running(runs: &[RunRow]) -> Vec<&RunRow> {

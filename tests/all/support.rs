@@ -229,3 +229,50 @@ impl Drop for TempDir {
 pub fn cache_home() -> PathBuf {
     std::env::temp_dir().join(format!("warden-test-xdg-cache-{}", std::process::id()))
 }
+
+/// Reads a `warden auth login`'s stdout up to the authorization URL it
+/// prints (and the instructions after it), and returns the URL.
+pub async fn authorize_url_shown(
+    stdout: &mut tokio::process::ChildStdout,
+    shown: &mut String,
+) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(line) = shown
+            .lines()
+            .find(|l| l.trim().starts_with("http") && l.contains("/login/oauth2/auth?"))
+        {
+            if shown.contains("Waiting") || shown.contains("paste") {
+                return line.trim().to_string();
+            }
+        }
+        let n = tokio::time::timeout(std::time::Duration::from_secs(30), stdout.read(&mut buf))
+            .await
+            .expect("the URL is printed")
+            .unwrap();
+        assert!(n > 0, "no URL printed: {shown}");
+        shown.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+}
+
+/// Sends a signal (`TERM`, `HUP`, `KILL`) to a child process, as an admin
+/// or an init system would.
+pub fn signal(child: &tokio::process::Child, name: &str) {
+    let pid = child.id().expect("running").to_string();
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{name}"), &pid])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{name} {pid}");
+}
+
+/// A port on 127.0.0.1 that was free a moment ago (for a listener the code
+/// under test binds itself).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

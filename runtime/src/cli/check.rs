@@ -32,6 +32,11 @@ pub fn check(config_path: Option<&Path>, no_cache: bool) -> Result<ExitCode> {
             config.path.display()
         );
     }
+    let authorization = super::authorization::Authorization::of(&config);
+    if let Some(problem) = authorization.as_ref().and_then(|a| a.problem()) {
+        warnings += 1;
+        outln!("warning: {}: {problem}", config.path.display());
+    }
     let sandbox = super::sandbox(&config)?;
     let mut names: HashMap<String, String> = HashMap::new();
     for path in &paths {
@@ -67,6 +72,16 @@ pub fn check(config_path: Option<&Path>, no_cache: bool) -> Result<ExitCode> {
                 "warning: {shown}: the component is not pinned, so whoever can replace {} inherits the job's scopes; `warden pin {shown}` pins it",
                 manifest.component.display()
             );
+        }
+        if let Some(authorization) = &authorization {
+            let found = authorization.scope_warnings(&manifest);
+            let found = found
+                .into_iter()
+                .chain(authorization.include_warning(&config, &manifest));
+            for warning in found {
+                warnings += 1;
+                outln!("warning: {warning}");
+            }
         }
         let schedule = manifest.schedule_summary();
         outln!(

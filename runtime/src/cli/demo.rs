@@ -6,6 +6,13 @@
 //! It writes a config and copies of the example manifests under
 //! `target/demo/` (the copies get demo schedules and absolute component
 //! paths) and keeps the run history there.
+//!
+//! The credential is the one an admin would choose: a scoped developer key
+//! (`[canvas.oauth]`). The demo registers the key with the stand-in, with
+//! the union of the jobs' scopes, authorizes once (the stand-in approves at
+//! once, as the worker user), and then runs the jobs under access tokens
+//! that live a minute and that Warden renews by itself, while the stand-in
+//! enforces the key's scopes as Canvas does.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -15,11 +22,19 @@ use anyhow::{bail, Context, Result};
 use tokio::signal::unix::{signal, SignalKind};
 use warden::config::Config;
 use warden::history::report;
+use warden::manifest::Manifest;
+use warden::oauth::login;
 use warden::run::new_run_id;
-use warden::standin::{Seed, StandIn};
+use warden::standin::{DeveloperKey, Seed, StandIn, OOB_REDIRECT_URI};
 use warden::token::Token;
 
 const WASM_TARGET: &str = "wasm32-wasip2";
+
+/// The demo's developer key.
+const CLIENT_ID: &str = "10000000000001";
+
+/// How long the demo's access tokens live: short, so that renewals show.
+const TOKEN_LIFETIME: Duration = Duration::from_secs(60);
 
 /// Demo schedules (with seconds): the first firings come within 20 s.
 const SCHEDULES: [&str; 2] = ["*/15 * * * * *", "*/20 * * * * *"];
@@ -51,8 +66,11 @@ pub async fn demo(options: DemoOptions) -> Result<ExitCode> {
         build_jobs(&root)?;
     }
 
+    // The stand-in's own fixed token, which Warden never gets.
     let token = Token::new(format!("demo~{}", new_run_id().replace('-', "")))
         .context("cannot make the demo token")?;
+    let secret = Token::new(format!("secret~{}", new_run_id().replace('-', "")))
+        .context("cannot make the demo client secret")?;
     let standin = StandIn::start(token.expose(), Seed::demo())
         .await
         .context("cannot start the Canvas stand-in")?;
@@ -69,8 +87,9 @@ pub async fn demo(options: DemoOptions) -> Result<ExitCode> {
             free
         }
     };
-    let config_path = write_demo_tree(&root, &dir, &standin.base_url(), &token, dashboard)?;
+    let config_path = write_demo_tree(&root, &dir, &standin.base_url(), &secret, dashboard)?;
     let mut config = Config::load(&config_path)?;
+    let scopes = authorize(&config, &standin, &secret).await?;
     if options.no_cache {
         config.cache = None;
     }
@@ -83,6 +102,11 @@ pub async fn demo(options: DemoOptions) -> Result<ExitCode> {
     println!(
         "Warden demo: a Canvas stand-in with seeded data listens on {}.",
         standin.base_url()
+    );
+    println!(
+        "Warden authorized itself once with the stand-in's scoped developer key {CLIENT_ID} ({} scopes, which the stand-in enforces as Canvas does); its access tokens live {} s and Warden renews them by itself.",
+        scopes.len(),
+        TOKEN_LIFETIME.as_secs()
     );
     println!("Serving the example jobs of examples/ on demo schedules (every 15 and 20 seconds);");
     if let Some(addr) = served.dashboard_addr {
@@ -126,33 +150,42 @@ pub async fn demo(options: DemoOptions) -> Result<ExitCode> {
             last.job
         );
     }
-    let requests = standin.requests();
-    let expected = format!("Bearer {}", token.expose());
-    let with_token = requests
+    let requests: Vec<_> = standin
+        .requests()
+        .into_iter()
+        .filter(|r| r.path().starts_with("/api/"))
+        .collect();
+    let issued = standin.issued_access_tokens();
+    let with_access_token = requests
         .iter()
-        .filter(|r| r.header("authorization") == Some(expected.as_str()))
+        .filter(|r| {
+            r.header("authorization")
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .is_some_and(|t| issued.iter().any(|i| i == t))
+        })
         .count();
+    let renewals = standin.oauth_stats().refreshes;
     println!(
-        "\nThe stand-in received {} requests, {with_token} of them with the worker token, which Warden added; no job ever held it.",
+        "\nThe stand-in received {} API requests, {with_access_token} of them with an access token of the scoped key, which Warden added; no job ever held one. Warden renewed the access token {renewals} time(s).",
         requests.len()
     );
     standin.shutdown().await;
     let failed = runs.iter().any(|r| r.status.is_failure());
-    Ok(if failed || with_token != requests.len() {
+    Ok(if failed || with_access_token != requests.len() {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     })
 }
 
-/// Writes `dir/warden.toml`, `dir/token` and one manifest per example
+/// Writes `dir/warden.toml`, `dir/client-secret` and one manifest per example
 /// (`dir/jobs/<name>.toml`) with a demo schedule and an absolute component
 /// path. Returns the config's path.
 fn write_demo_tree(
     root: &Path,
     dir: &Path,
     base_url: &str,
-    token: &Token,
+    secret: &Token,
     dashboard: std::net::SocketAddr,
 ) -> Result<PathBuf> {
     let jobs = dir.join("jobs");
@@ -190,21 +223,70 @@ fn write_demo_tree(
         );
         std::fs::write(jobs.join(format!("{name}.toml")), generated)?;
     }
-    let token_file = dir.join("token");
-    std::fs::write(&token_file, token.expose())?;
+    // An older demo's worker token is no longer used.
+    let _ = std::fs::remove_file(dir.join("token"));
+    let secret_file = dir.join("client-secret");
+    std::fs::write(&secret_file, secret.expose())?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600))?;
+        std::fs::set_permissions(&secret_file, std::fs::Permissions::from_mode(0o600))?;
     }
     let config = dir.join("warden.toml");
     std::fs::write(
         &config,
         format!(
-            "# Generated by `warden demo`: the built-in Canvas stand-in and the example jobs.\nversion = 1\njobs = [\"jobs/*.toml\"]\nstate = \"warden.db\"\n[canvas]\nbase_url = {base_url:?}\ntoken_file = \"token\"\n[daemon]\nshutdown_grace = \"10s\"\n[dashboard]\nlisten = \"{dashboard}\"\n"
+            "# Generated by `warden demo`: the built-in Canvas stand-in and the example jobs.\nversion = 1\njobs = [\"jobs/*.toml\"]\nstate = \"warden.db\"\n[canvas]\nbase_url = {base_url:?}\n[canvas.oauth]\nclient_id = \"{CLIENT_ID}\"\nclient_secret_file = \"client-secret\"\nrefresh_token_file = \"canvas-refresh-token\"\nredirect_uri = \"{OOB_REDIRECT_URI}\"\n[daemon]\nshutdown_grace = \"10s\"\n[dashboard]\nlisten = \"{dashboard}\"\n"
         ),
     )?;
     Ok(config)
+}
+
+/// Registers the demo's developer key with the stand-in (the union of the
+/// jobs' scopes) and goes through `warden auth login` once, approving as
+/// the stand-in does at once. Returns the authorized scopes.
+async fn authorize(config: &Config, standin: &StandIn, secret: &Token) -> Result<Vec<String>> {
+    let session = config
+        .canvas
+        .token
+        .oauth()
+        .context("the demo config has no [canvas.oauth]")?;
+    let mut manifests = Vec::new();
+    for path in config.manifest_paths()? {
+        manifests.push(Manifest::load(&path)?);
+    }
+    let scopes = login::requested_scopes(session.settings(), &manifests);
+    let key_scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
+    standin.add_developer_key(DeveloperKey::scoped(
+        CLIENT_ID,
+        secret.expose(),
+        OOB_REDIRECT_URI,
+        &key_scopes,
+    ));
+    standin.set_token_lifetime(TOKEN_LIFETIME);
+    let attempt = login::attempt(session.settings(), session.origin(), scopes)?;
+    let http = warden::oauth::endpoint::client()?;
+    let approved = http
+        .get(&attempt.url)
+        .send()
+        .await
+        .context("the stand-in's authorization page did not answer")?;
+    let page = approved
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .with_context(|| {
+            format!(
+                "the stand-in did not approve the authorization ({})",
+                approved.status()
+            )
+        })?
+        .to_string();
+    let code = login::code_from_pasted(&page, Some(&attempt.state))?;
+    let status = login::complete(session.settings(), session.origin(), &code, attempt.scopes)
+        .await
+        .context("the demo's authorization failed")?;
+    Ok(status.scopes)
 }
 
 /// The example manifests, `examples/*/job.toml`, in name order.

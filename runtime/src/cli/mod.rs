@@ -1,6 +1,7 @@
 //! Command-line front end: argument parsing, logging, exit codes.
 
 mod auth;
+mod authorization;
 mod check;
 mod demo;
 mod history;
@@ -212,8 +213,16 @@ enum ScopesCommand {
         config: Option<PathBuf>,
     },
     /// What a manifest change newly grants or takes away. With one file,
-    /// compares it with its version in git's HEAD.
-    Diff { old: PathBuf, new: Option<PathBuf> },
+    /// compares it with its version in git's HEAD. With a `[canvas.oauth]`
+    /// config, added scopes the Canvas authorization lacks are marked as
+    /// needing a new `warden auth login`.
+    Diff {
+        old: PathBuf,
+        new: Option<PathBuf>,
+        /// The runtime config; defaults to ./warden.toml when it exists.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
 }
 
 /// Exit code for problems found before a job started (config, manifest,
@@ -260,7 +269,9 @@ pub fn main() -> ExitCode {
                 ScopesCommand::Unused { job, runs, config } => {
                     scopes::unused(config.as_deref(), &job, runs)
                 }
-                ScopesCommand::Diff { old, new } => scopes::diff(&old, new.as_deref()),
+                ScopesCommand::Diff { old, new, config } => {
+                    scopes::diff(&old, new.as_deref(), config.as_deref())
+                }
             },
             Command::Pin { manifest } => pin::pin(&manifest),
             Command::Serve { config, no_cache } => serve::serve(config.as_deref(), no_cache).await,

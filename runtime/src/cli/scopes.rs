@@ -9,8 +9,9 @@ use anyhow::{bail, Context, Result};
 use warden::config::Config;
 use warden::history::{History, RequestRow, RunRow};
 use warden::manifest::Manifest;
+use warden::privilege::Change;
 use warden::privilege::{self, Request, Skip};
-use warden::scope::Method;
+use warden::scope::{Method, Scope};
 
 /// `warden scopes explain <METHOD> <path>`: the Canvas scopes that allow
 /// the request, narrowest first, one a line; exit 1 when none does.
@@ -162,7 +163,7 @@ fn find_manifest(config: &Config, job: &str) -> Result<Manifest> {
 
 /// `warden scopes diff <old.toml> [new.toml]`: what the change grants or
 /// takes away. With one file, the old version is the file in git's HEAD.
-pub fn diff(old: &Path, new: Option<&Path>) -> Result<ExitCode> {
+pub fn diff(old: &Path, new: Option<&Path>, config: Option<&Path>) -> Result<ExitCode> {
     let (old_manifest, new_manifest, old_name) = match new {
         Some(new) => (
             Manifest::load(old)?,
@@ -187,15 +188,54 @@ pub fn diff(old: &Path, new: Option<&Path>) -> Result<ExitCode> {
         outln!("# no change to what the job may do");
         return Ok(ExitCode::SUCCESS);
     }
+    let config = diff_config(config)?;
+    let authorization = config
+        .as_ref()
+        .and_then(super::authorization::Authorization::of);
+    let authorized = authorization.as_ref().map(|a| a.authorized());
+    let mut reauthorize = 0;
     for change in &diff.changes {
-        outln!("{change}");
+        let needs_login = match (change, &authorized) {
+            (Change::ScopeAdded { scope, .. }, Some(authorized)) => scope
+                .parse::<Scope>()
+                .map(|s| !authorized.holds(&s))
+                .unwrap_or(false),
+            _ => false,
+        };
+        if needs_login {
+            reauthorize += 1;
+            outln!("{change} (needs a new Canvas authorization: the [canvas.oauth] token does not hold it; run `warden auth login` after the change)");
+        } else {
+            outln!("{change}");
+        }
     }
     let (grants, removes) = diff.counts();
     outln!(
         "# {grants} grant(s) added, {removes} taken away, {} other change(s)",
         diff.changes.len() - grants - removes
     );
+    if reauthorize > 0 {
+        outln!(
+            "# {reauthorize} added scope(s) need a new Canvas authorization (`warden auth login`) before the job can use them"
+        );
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The config whose authorization `diff` compares with: the one named, or
+/// ./warden.toml when it exists and loads (otherwise none: a diff of two
+/// manifests needs no config).
+fn diff_config(path: Option<&Path>) -> Result<Option<Config>> {
+    match path {
+        Some(path) => Ok(Some(super::load_config(Some(path))?)),
+        None => {
+            let default = Path::new("warden.toml");
+            Ok(default
+                .exists()
+                .then(|| Config::load(default).ok())
+                .flatten())
+        }
+    }
 }
 
 /// The text of `path` in git's HEAD, read with `git show` in its folder.

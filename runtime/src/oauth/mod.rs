@@ -9,6 +9,7 @@
 //! and the client secret are secrets like a manual token: never in a guest,
 //! a log line, an error, the history or a page.
 
+pub mod coverage;
 pub mod endpoint;
 pub mod login;
 mod session;

@@ -22,6 +22,13 @@
 //! when it does not fit), matched against test overrides, checked for
 //! `Authorization: Bearer <token>`, then routed on the raw path.
 //!
+//! Besides the one fixed token, it accepts the access tokens of its own OAuth2
+//! provider (`/login/oauth2/auth`, `/login/oauth2/token`; see
+//! [`StandIn::add_developer_key`]): they expire after an hour on a clock tests
+//! can jump, and a scoped key's tokens get Canvas's 401 "Insufficient scopes on
+//! access token." outside their scopes, and lose `include[]` unless the key
+//! allows include parameters.
+//!
 //! Endpoints (under `/api/v1`; ids may be digits, `self` for accounts and users,
 //! `sis_course_id:X`, `sis_account_id:X`, `sis_user_id:X`, `sis_login_id:X`; an
 //! optional `.json` suffix; HEAD on every GET route; every list paginated):
@@ -39,7 +46,17 @@
 //! | GET | `/courses/:id/users` | `enrollment_type[]`, `search_term`, `include[]=email,enrollments` |
 //! | GET | `/users/:id` | |
 //! | GET | `/users/:id/profile` | |
+//!
+//! And Canvas's OAuth2 provider, outside `/api/v1`, without a bearer token
+//! (see [`DeveloperKey`]):
+//!
+//! | method | path | notes |
+//! | --- | --- | --- |
+//! | GET | `/login/oauth2/auth` | approves at once as the worker user: 302 to `redirect_uri?code=…&state=…`, or to its own out-of-band page; Canvas's errors (`invalid_client`, `invalid_request`, `invalid_scope`, `unsupported_response_type`); 414 past 8,000 characters |
+//! | POST | `/login/oauth2/token` | `authorization_code` and `refresh_token` grants, form-encoded |
+//! | DELETE | `/login/oauth2/token` | with the access token: revokes its grant |
 
+mod oauth;
 mod overrides;
 mod paginate;
 mod params;
@@ -52,6 +69,8 @@ mod state;
 mod time;
 mod views;
 
+#[cfg(test)]
+mod oauth_tests;
 #[cfg(test)]
 mod tests;
 
@@ -70,6 +89,9 @@ use http::{HeaderMap, Method, Uri};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use oauth::{
+    DeveloperKey, OAuthStats, ACCESS_TOKEN_LIFETIME, MAX_REQUEST_TARGET, OOB_REDIRECT_URI,
+};
 pub use overrides::Override;
 pub use paginate::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
 pub use ratelimit::{request_cost, LeakyBucket, Throttle, ThrottleStatus};
@@ -104,6 +126,7 @@ pub(crate) struct Shared {
     recorder: Mutex<Recorder>,
     overrides: Mutex<Vec<overrides::Entry>>,
     meter: Mutex<ratelimit::Meter>,
+    oauth: Mutex<oauth::OAuth>,
     seq: AtomicU64,
     /// Requests refused for the rate limit.
     throttled: AtomicU64,
@@ -141,6 +164,7 @@ impl StandIn {
             )),
             overrides: Mutex::new(Vec::new()),
             meter: Mutex::new(ratelimit::Meter::default()),
+            oauth: Mutex::new(oauth::OAuth::default()),
             seq: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
         });
@@ -247,6 +271,54 @@ impl StandIn {
     /// How many requests were refused for the rate limit so far.
     pub fn throttled(&self) -> u64 {
         self.shared.throttled.load(Ordering::Relaxed)
+    }
+
+    /// Registers a developer key (replacing one with the same client id): its
+    /// users can then authorize at `/login/oauth2/auth` (approved at once, as
+    /// the worker user) and trade the code at `/login/oauth2/token`.
+    pub fn add_developer_key(&self, key: DeveloperKey) {
+        lock(&self.shared.oauth).add_key(key);
+    }
+
+    /// Moves the stand-in's clock forward: access tokens and codes expire by it.
+    pub fn advance_clock(&self, by: Duration) {
+        lock(&self.shared.oauth).advance(by);
+    }
+
+    /// Moves the clock forward once the next request for this method and raw
+    /// path (without query) has been answered: "the token expires right after
+    /// this request", for tests of a renewal in the middle of a run.
+    pub fn advance_clock_after(&self, method: &str, path: &str, by: Duration) {
+        lock(&self.shared.oauth).jump_after(method, path, by);
+    }
+
+    /// How long the access tokens issued from now on live
+    /// ([`ACCESS_TOKEN_LIFETIME`] unless set); `expires_in` says so.
+    pub fn set_token_lifetime(&self, lifetime: Duration) {
+        lock(&self.shared.oauth).set_lifetime(lifetime);
+    }
+
+    /// What the OAuth endpoints did so far.
+    pub fn oauth_stats(&self) -> OAuthStats {
+        lock(&self.shared.oauth).stats()
+    }
+
+    /// Every OAuth access token issued so far (replaced ones included), for
+    /// tests that prove none leaked.
+    pub fn issued_access_tokens(&self) -> Vec<String> {
+        lock(&self.shared.oauth).access_tokens()
+    }
+
+    /// Every refresh token issued so far.
+    pub fn issued_refresh_tokens(&self) -> Vec<String> {
+        lock(&self.shared.oauth).refresh_tokens()
+    }
+
+    /// Revokes every grant of a developer key, as an admin deleting the
+    /// tokens does: their access tokens stop working and their refresh tokens
+    /// are "not found". Returns how many there were.
+    pub fn revoke_key_tokens(&self, client_id: &str) -> usize {
+        lock(&self.shared.oauth).revoke_key(client_id)
     }
 
     /// Removes all overrides.
@@ -422,6 +494,7 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         }
         None => answer(&shared, &parts, &read),
     };
+    lock(&shared.oauth).answered(&method, raw_path(&parts.uri));
     finish(reply, is_head, charge.cost, charge.remaining, seq)
 }
 
@@ -429,18 +502,57 @@ fn answer(shared: &Shared, parts: &http::request::Parts, read: &ReadBody) -> Rep
     let auth = check_auth(&parts.headers, &shared.token);
     let path = raw_path(&parts.uri);
     let method = parts.method.as_str();
+    let route_method = if parts.method == Method::HEAD {
+        "GET"
+    } else {
+        method
+    };
+
+    // What the token may do: Canvas decides before any controller runs.
+    let access = match &auth {
+        Auth::Missing => Err(Reply::unauthenticated()),
+        Auth::Valid(_) => Ok(false),
+        Auth::Invalid(token) => match lock(&shared.oauth).api_access(token, method, path) {
+            oauth::ApiAccess::Allowed { strip_includes } => Ok(strip_includes),
+            oauth::ApiAccess::OutOfScope => Err(oauth::insufficient_scopes()),
+            oauth::ApiAccess::Unknown | oauth::ApiAccess::Expired => Err(Reply::invalid_token()),
+        },
+    };
 
     let found = overrides::take(&mut lock(&shared.overrides), method, path);
     if let Some(o) = found {
-        if o.skip_auth || matches!(auth, Auth::Valid(_)) {
+        if o.skip_auth || access.is_ok() {
             return o.reply(auth.carried_token(), &shared.base_url);
         }
     }
-    match auth {
-        Auth::Missing => return Reply::unauthenticated(),
-        Auth::Invalid(_) => return Reply::invalid_token(),
-        Auth::Valid(_) => {}
+    if path.starts_with("/login/oauth2/") {
+        let user = {
+            let data = lock(&shared.data);
+            let name = data
+                .users
+                .get(&WORKER_USER_ID)
+                .map(|u| u.name.clone())
+                .unwrap_or_default();
+            (WORKER_USER_ID, name)
+        };
+        let request = oauth::EndpointRequest {
+            method,
+            path,
+            target_len: raw_target(&parts.uri).len(),
+            query: parts.uri.query(),
+            body: &read.kept,
+            bearer: auth.carried_token(),
+            base_url: &shared.base_url,
+            user,
+        };
+        if let Some(reply) = lock(&shared.oauth).endpoint(&request) {
+            return reply;
+        }
     }
+    let strip_includes = match access {
+        Ok(strip) => strip,
+        Err(reply) => return reply,
+    };
     if read.too_large || read.truncated {
         return Reply::error(
             http::StatusCode::PAYLOAD_TOO_LARGE,
@@ -452,17 +564,16 @@ fn answer(shared: &Shared, parts: &http::request::Parts, read: &ReadBody) -> Rep
     if read.failed {
         return Reply::bad_request("The request body could not be read.");
     }
-    let route_method = if parts.method == Method::HEAD {
-        "GET"
-    } else {
-        method
+    let stripped = match (strip_includes, parts.uri.query()) {
+        (true, Some(q)) => Some(oauth::strip_includes(q)),
+        (_, q) => q.map(str::to_string),
     };
     routes::route(
         shared,
         &routes::ApiRequest {
             method: route_method,
             raw_path: path,
-            raw_query: parts.uri.query(),
+            raw_query: stripped.as_deref(),
             headers: &parts.headers,
             body: &read.kept,
         },
