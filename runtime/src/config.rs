@@ -316,6 +316,21 @@ impl Config {
     /// A glob that matches nothing is not an error (the folder may fill
     /// later); an unreadable folder is.
     pub fn manifest_paths(&self) -> Result<Vec<PathBuf>, FileError> {
+        Ok(self.globbed()?.0)
+    }
+
+    /// The first `jobs` pattern that matches this config file itself (say
+    /// `*.toml` beside it): [`Config::manifest_paths`] skips the file, and
+    /// `check`, `next` and `serve` say why.
+    pub fn jobs_matching_config(&self) -> Option<&str> {
+        self.globbed().ok()?.1
+    }
+
+    /// The manifests the patterns match, without the config file, and the
+    /// pattern that matched the config file, if one did.
+    fn globbed(&self) -> Result<(Vec<PathBuf>, Option<&str>), FileError> {
+        let itself = std::fs::canonicalize(&self.path).ok();
+        let mut matched_itself = None;
         let mut found = Vec::new();
         for pattern in &self.jobs {
             let paths = glob::glob(pattern)
@@ -327,14 +342,33 @@ impl Config {
                         format!("jobs: cannot read {}", e.path().display()),
                     )
                 })?;
-                if path.is_file() {
-                    found.push(path);
+                if !path.is_file() {
+                    continue;
                 }
+                if itself.is_some() && std::fs::canonicalize(&path).ok() == itself {
+                    matched_itself.get_or_insert(pattern.as_str());
+                    continue;
+                }
+                found.push(path);
             }
         }
         found.sort();
         found.dedup();
-        Ok(found)
+        Ok((found, matched_itself))
+    }
+
+    /// What `check`, `next` and `serve` say when a `jobs` pattern matches
+    /// the config file itself.
+    pub fn jobs_matching_config_warning(&self) -> Option<String> {
+        let pattern = self.jobs_matching_config()?;
+        let folder = self.path.parent().unwrap_or(Path::new(""));
+        let shown = pattern
+            .strip_prefix(&format!("{}/", folder.display()))
+            .unwrap_or(pattern);
+        Some(format!(
+            "{}: `jobs` pattern {shown:?} matches this config file itself, which is not a job manifest, so it is skipped; keep the manifests in a folder of their own, e.g. jobs = [\"jobs/*/job.toml\"]",
+            self.path.display()
+        ))
     }
 }
 

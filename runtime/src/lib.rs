@@ -63,5 +63,6 @@ pub mod schedule;
 pub mod scheduler;
 pub mod scope;
 pub mod standin;
+pub mod suggest;
 pub mod token;
 pub mod units;

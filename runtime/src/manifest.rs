@@ -106,6 +106,69 @@ impl FromStr for EnvKey {
 
 deserialize_from_str!(JobName, EnvKey);
 
+/// A value of `[env]`: a string. Anything else is refused with the quoted
+/// form to write instead (TOML reads `ACCOUNT_ID = 1` as a number).
+struct EnvValue(String);
+
+impl<'de> Deserialize<'de> for EnvValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+
+        fn quote<E: serde::de::Error>(what: &str, written: impl std::fmt::Display) -> E {
+            E::custom(format!(
+                "{written} is {what}, but [env] values are strings (a job reads its environment as text): quote it, \"{written}\""
+            ))
+        }
+
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = EnvValue;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string in quotes")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<EnvValue, E> {
+                Ok(EnvValue(v.to_string()))
+            }
+
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<EnvValue, E> {
+                Ok(EnvValue(v))
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<EnvValue, E> {
+                Err(quote("a number", v))
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<EnvValue, E> {
+                Err(quote("a number", v))
+            }
+
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<EnvValue, E> {
+                Err(quote("a number", v))
+            }
+
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<EnvValue, E> {
+                Err(quote("a boolean", v))
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<EnvValue, A::Error> {
+                Err(serde::de::Error::custom(
+                    "a list; [env] values are strings: join the items into one string (e.g. \"1,2,3\") and split it in the job",
+                ))
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, _: A) -> Result<EnvValue, A::Error> {
+                // TOML dates and times arrive as a one-entry map.
+                Err(serde::de::Error::custom(
+                    "a table, date or time; [env] values are strings: put the value in quotes",
+                ))
+            }
+        }
+
+        d.deserialize_any(Visitor)
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawManifest {
@@ -116,7 +179,7 @@ struct RawManifest {
     #[serde(default)]
     limits: RawLimits,
     #[serde(default)]
-    env: BTreeMap<EnvKey, String>,
+    env: BTreeMap<EnvKey, EnvValue>,
 }
 
 #[derive(Deserialize)]
@@ -498,7 +561,7 @@ impl Manifest {
             env: raw
                 .env
                 .into_iter()
-                .map(|(k, v)| (k.as_str().to_string(), v))
+                .map(|(k, v)| (k.as_str().to_string(), v.0))
                 .collect(),
             warnings,
         })

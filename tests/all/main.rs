@@ -14,6 +14,7 @@ mod dry_run;
 mod durability;
 mod jobs;
 mod logs_json;
+mod newcomer;
 mod oauth;
 mod oauth_flow;
 mod privilege;

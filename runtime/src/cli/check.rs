@@ -25,6 +25,10 @@ pub fn check(config_path: Option<&Path>, no_cache: bool) -> Result<ExitCode> {
         outln!("error: {}: [alerts] {e}", config.path.display());
     }
     let paths = config.manifest_paths()?;
+    if let Some(warning) = config.jobs_matching_config_warning() {
+        warnings += 1;
+        outln!("warning: {warning}");
+    }
     if paths.is_empty() {
         warnings += 1;
         outln!(

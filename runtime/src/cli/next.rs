@@ -25,14 +25,26 @@ pub fn next(
         None => Utc::now(),
     };
     let paths = config.manifest_paths()?;
+    if let Some(warning) = config.jobs_matching_config_warning() {
+        eprintln!("warning: {warning}");
+    }
     let mut manifests = Vec::new();
     let mut failures = Vec::new();
     for path in &paths {
         match Manifest::load(path) {
             Ok(m) => manifests.push(m),
-            Err(e) => failures.push(e.to_string()),
+            Err(e) => failures.push((path.clone(), e.to_string())),
         }
     }
+    // The job asked for is in a manifest that does not load: say why.
+    if let Some(job) = job {
+        if !manifests.iter().any(|m| m.name.as_str() == job) {
+            if let Some((_, error)) = failures.iter().find(|(p, _)| names_job(p, job)) {
+                bail!("job {job:?} is not scheduled: its manifest does not load: {error}");
+            }
+        }
+    }
+    let failures: Vec<String> = failures.into_iter().map(|(_, e)| e).collect();
     if manifests.is_empty() && !failures.is_empty() {
         bail!("{}", none_loads(failures.len(), &config.path, &failures));
     }
@@ -69,6 +81,30 @@ pub fn next(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether a manifest that does not load says `[job] name = "<job>"`, as
+/// far as its TOML can be read at all.
+fn names_job(path: &Path, job: &str) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return false;
+    };
+    match text.parse::<toml::Table>() {
+        Ok(table) => {
+            table
+                .get("job")
+                .and_then(|j| j.get("name"))
+                .and_then(|n| n.as_str())
+                == Some(job)
+        }
+        // Not even TOML: a line `name = "<job>"` is the best guess.
+        Err(_) => text.lines().any(|line| {
+            let line = line.trim();
+            line.strip_prefix("name")
+                .map(|rest| rest.trim_start().trim_start_matches('=').trim())
+                .is_some_and(|v| v.trim_matches('"') == job)
+        }),
+    }
 }
 
 /// The error when every manifest the globs match fails to load: the globs

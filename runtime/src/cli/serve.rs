@@ -21,6 +21,9 @@ const DASHBOARD_CLOSE: Duration = Duration::from_secs(2);
 
 pub async fn serve(config_path: Option<&Path>, no_cache: bool) -> Result<ExitCode> {
     let config = super::load_config_for_components(config_path, no_cache)?;
+    if let Some(warning) = config.jobs_matching_config_warning() {
+        tracing::warn!("{warning}");
+    }
     let runner = super::runner(&config)?;
     // Fail at start, not at the first firing, when the token is unreadable.
     runner

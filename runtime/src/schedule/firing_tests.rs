@@ -1028,3 +1028,22 @@ fn latest_and_next_agree_at_random_instants() {
         }
     }
 }
+
+#[test]
+fn l_w_and_hash_mistakes_are_explained_in_warden_words() {
+    let cases = [
+        ("0 0 5L * *", "day-of-month 5L: L here means the last day of the month; 5L (the last Friday) belongs in day-of-week"),
+        ("0 0 * * 5#9", "day-of-week 5#9: in D#N, N counts that weekday in the month, 1 to 5"),
+        ("0 0 * * 5#", "day-of-week 5#: write D#N, e.g. 5#2 (the second Friday of the month)"),
+        ("0 0 W * *", "day-of-month W: write NW, e.g. 15W (the weekday nearest the 15th), or LW"),
+        ("0 0 L-3 * *", "day-of-month L-3: L does not take a range or an offset; the forms are L, LW and NW"),
+    ];
+    for (text, expected) in cases {
+        let e = text
+            .parse::<crate::schedule::Schedule>()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(expected), "{text}: {e}");
+        assert!(!e.contains("Component error"), "{text}: {e}");
+    }
+}

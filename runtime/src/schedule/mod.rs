@@ -56,7 +56,7 @@ struct Parsed {
 static PARSED: LazyLock<Mutex<HashMap<String, Weak<Parsed>>>> = LazyLock::new(Default::default);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid cron expression {text:?}: {reason}; write five fields \"minute hour day-of-month month day-of-week\", e.g. \"0 6 * * MON\", or @hourly, @daily, @weekly, @monthly, @yearly")]
+#[error("invalid cron expression {text:?}: {reason}{tail}", tail = if matches!(reason, Reason::Nickname(_)) { "" } else { "; write five fields \"minute hour day-of-month month day-of-week\", e.g. \"0 6 * * MON\", or @hourly, @daily, @weekly, @monthly, @yearly" })]
 pub struct ScheduleError {
     text: String,
     reason: Reason,
@@ -67,14 +67,13 @@ pub struct ScheduleError {
 pub enum Reason {
     #[error("it has {0} fields")]
     FieldCount(usize),
-    #[error("{0} is not one of the nicknames")]
+    #[error("{0} is not a nickname cron knows (the nicknames are @hourly, @daily or @midnight, @weekly, @monthly, @yearly or @annually){hint}", hint = nickname_hint(.0))]
     Nickname(String),
     #[error(transparent)]
     Field(#[from] FieldError),
-    /// Croner refused what the fields were read as (an `L`, `W` or `#`
-    /// item it does not take).
+    /// An `L`, `W` or `#` item in a form Warden does not read.
     #[error("{0}")]
-    Croner(String),
+    Special(String),
     #[error("it never fires")]
     NeverFires,
 }
@@ -176,7 +175,7 @@ fn parse(text: &str) -> Result<Schedule, ScheduleError> {
         .build();
     let cron = parser
         .parse(&normalized.text)
-        .map_err(|e| err(Reason::Croner(e.to_string())))?;
+        .map_err(|_| err(Reason::Special(explain_special(&fields))))?;
     // "0 0 30 2 *" parses but never fires.
     let start = chrono::DateTime::<chrono::Utc>::from_timestamp(0, 0).unwrap_or_default();
     cron.find_next_occurrence(&start, false)
@@ -189,20 +188,112 @@ fn parse(text: &str) -> Result<Schedule, ScheduleError> {
     })))
 }
 
+/// Why croner refused fields that passed [`fields::normalize`]: an `L`,
+/// `W` or `#` item in a form it does not take, said in Warden's words.
+fn explain_special(fields: &[&str]) -> String {
+    let names = [
+        "second",
+        "minute",
+        "hour",
+        "day-of-month",
+        "month",
+        "day-of-week",
+    ];
+    let names = &names[6 - fields.len()..];
+    for (field, name) in fields.iter().zip(names) {
+        for item in field.split(',') {
+            let upper = item.to_ascii_uppercase();
+            if let Some(problem) = special_item(name, &upper) {
+                return format!("{name} {item}: {problem}");
+            }
+        }
+    }
+    "an item with L, W or # is in a form Warden does not read; in day-of-month: L, LW or NW (15W); in day-of-week: DL (5L, the last Friday) or D#N (5#2, the second Friday)".into()
+}
+
+/// What is wrong with one upper-cased item of a field, if it is an `L`,
+/// `W` or `#` item Warden does not read.
+fn special_item(field: &str, item: &str) -> Option<&'static str> {
+    let dom = field == "day-of-month";
+    let dow = field == "day-of-week";
+    if item.contains('#') {
+        if !dow {
+            return Some("# is allowed only in day-of-week (D#N, e.g. 5#2 for the second Friday)");
+        }
+        let (_, n) = item.split_once('#')?;
+        return match n.parse::<u8>() {
+            Err(_) => Some("write D#N, e.g. 5#2 (the second Friday of the month)"),
+            Ok(1..=5) => None,
+            Ok(_) => Some("in D#N, N counts that weekday in the month, 1 to 5"),
+        };
+    }
+    if item.contains('W') && !item.starts_with("WED") && !dow {
+        if !dom {
+            return Some("W is allowed only in day-of-month (NW, e.g. 15W)");
+        }
+        let n = item.strip_suffix('W')?;
+        if n == "L" || n.parse::<u8>().is_ok_and(|d| (1..=31).contains(&d)) {
+            return None;
+        }
+        return Some("write NW, e.g. 15W (the weekday nearest the 15th), or LW");
+    }
+    if item.contains('L') && !item.starts_with("JUL") {
+        if dom {
+            if item == "L" || item == "LW" {
+                return None;
+            }
+            if item.starts_with('L') {
+                return Some("L does not take a range or an offset; the forms are L, LW and NW");
+            }
+            return Some("L here means the last day of the month; 5L (the last Friday) belongs in day-of-week");
+        }
+        if dow {
+            return None;
+        }
+        return Some("L is allowed only in day-of-month (the last day) and day-of-week (5L, the last Friday)");
+    }
+    None
+}
+
+/// Vixie cron's nicknames (any case) and the fields they stand for.
+const NICKNAMES: [(&str, &str); 7] = [
+    ("yearly", "0 0 1 1 *"),
+    ("annually", "0 0 1 1 *"),
+    ("monthly", "0 0 1 * *"),
+    ("weekly", "0 0 * * 0"),
+    ("daily", "0 0 * * *"),
+    ("midnight", "0 0 * * *"),
+    ("hourly", "0 * * * *"),
+];
+
 /// The fields a nickname stands for (any case), as in Vixie cron.
 fn nickname_fields(nickname: &str) -> Option<&'static str> {
-    const NICKNAMES: [(&str, &str); 6] = [
-        ("yearly", "0 0 1 1 *"),
-        ("annually", "0 0 1 1 *"),
-        ("monthly", "0 0 1 * *"),
-        ("weekly", "0 0 * * 0"),
-        ("daily", "0 0 * * *"),
-        ("hourly", "0 * * * *"),
-    ];
     NICKNAMES
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case(nickname))
         .map(|(_, fields)| *fields)
+}
+
+/// What to write instead of a nickname cron does not have.
+fn nickname_hint(written: &str) -> String {
+    let name = written.trim_start_matches('@').to_ascii_lowercase();
+    let fields = match name.as_str() {
+        "weekdays" | "weekday" | "workdays" => Some("0 0 * * MON-FRI"),
+        "weekends" | "weekend" => Some("0 0 * * SAT,SUN"),
+        "minutely" | "everyminute" => Some("* * * * *"),
+        "quarterly" => Some("0 0 1 JAN,APR,JUL,OCT *"),
+        _ => None,
+    };
+    if let Some(fields) = fields {
+        return format!("; for {written} write the fields, e.g. \"{fields}\" (midnight; change the first two fields for another time)");
+    }
+    if name == "reboot" {
+        return "; @reboot has no meaning for Warden, which runs jobs on a clock: use `warden run` at boot instead".into();
+    }
+    match crate::suggest::closest(&name, NICKNAMES.iter().map(|(n, _)| *n)) {
+        Some(close) => format!("; did you mean @{close}?"),
+        None => String::new(),
+    }
 }
 
 impl fmt::Debug for Schedule {
@@ -222,8 +313,51 @@ impl PartialEq for Schedule {
 pub struct TimeZone(chrono_tz::Tz);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown time zone {0:?}; write an IANA name such as \"UTC\", \"America/New_York\" or \"Europe/Amsterdam\"")]
-pub struct TimeZoneError(String);
+#[error("unknown time zone {text:?}{}; write an IANA name such as \"UTC\", \"America/New_York\" or \"Europe/Amsterdam\"", suggestion.as_ref().map(|s| format!("; did you mean {s:?}?")).unwrap_or_default())]
+pub struct TimeZoneError {
+    text: String,
+    suggestion: Option<String>,
+}
+
+impl TimeZoneError {
+    fn new(text: &str) -> TimeZoneError {
+        let names = || chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name());
+        // What people call the North American zones.
+        const SPOKEN: [(&str, &str); 6] = [
+            ("eastern", "America/New_York"),
+            ("central", "America/Chicago"),
+            ("mountain", "America/Denver"),
+            ("pacific", "America/Los_Angeles"),
+            ("alaska", "America/Anchorage"),
+            ("hawaii", "Pacific/Honolulu"),
+        ];
+        let spoken = text
+            .trim()
+            .to_ascii_lowercase()
+            .trim_end_matches(" time")
+            .to_string();
+        let spoken = SPOKEN.iter().find(|(k, _)| *k == spoken).map(|(_, v)| *v);
+        // The whole name, else the city alone ("NewYork").
+        let suggestion = spoken
+            .or_else(|| crate::suggest::closest(text, names()))
+            .or_else(|| {
+                let city = text.rsplit('/').next().unwrap_or(text);
+                names().find(|name| {
+                    let last = name.rsplit('/').next().unwrap_or(name);
+                    crate::suggest::closest(city, [last]).is_some()
+                })
+            });
+        TimeZoneError {
+            text: text.to_string(),
+            suggestion: suggestion.map(str::to_string),
+        }
+    }
+
+    /// The IANA name the text was probably meant to be.
+    pub fn suggestion(&self) -> Option<&str> {
+        self.suggestion.as_deref()
+    }
+}
 
 impl TimeZone {
     pub const UTC: TimeZone = TimeZone(chrono_tz::UTC);
@@ -245,7 +379,7 @@ impl FromStr for TimeZone {
     fn from_str(text: &str) -> Result<Self, TimeZoneError> {
         text.parse::<chrono_tz::Tz>()
             .map(TimeZone)
-            .map_err(|_| TimeZoneError(text.to_string()))
+            .map_err(|_| TimeZoneError::new(text))
     }
 }
 
@@ -317,7 +451,24 @@ mod tests {
         assert!(e("0 0 * * SAT-MON").contains(": day-of-week range \"SAT-MON\" runs backwards"));
         assert_eq!(
             e("@fortnightly"),
-            "invalid cron expression \"@fortnightly\": @fortnightly is not one of the nicknames; write five fields \"minute hour day-of-month month day-of-week\", e.g. \"0 6 * * MON\", or @hourly, @daily, @weekly, @monthly, @yearly"
+            "invalid cron expression \"@fortnightly\": @fortnightly is not a nickname cron knows (the nicknames are @hourly, @daily or @midnight, @weekly, @monthly, @yearly or @annually)"
+        );
+        assert!(e("@weekdays").ends_with("for @weekdays write the fields, e.g. \"0 0 * * MON-FRI\" (midnight; change the first two fields for another time)"));
+        assert!(e("@Hourli").ends_with("; did you mean @hourly?"));
+        assert!(e("@reboot").contains("@reboot has no meaning for Warden"));
+        assert_eq!(
+            "@midnight"
+                .parse::<Schedule>()
+                .unwrap()
+                .cron()
+                .pattern
+                .to_string(),
+            "@daily"
+                .parse::<Schedule>()
+                .unwrap()
+                .cron()
+                .pattern
+                .to_string()
         );
         assert_eq!(
             "0 0 30 2 *".parse::<Schedule>().unwrap_err().reason(),

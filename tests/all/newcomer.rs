@@ -1,0 +1,87 @@
+//! Issue 10, what a newcomer hit: errors that say what to write instead.
+//! (The cron, time zone and `[env]` wording is pinned by tests/ui.)
+
+use std::path::Path;
+
+use crate::support::{cache_home, TempDir};
+
+const WARDEN: &str = env!("CARGO_BIN_EXE_warden");
+
+fn warden(args: &[&str], config: &Path) -> (bool, String, String) {
+    let out = std::process::Command::new(WARDEN)
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .env("XDG_CACHE_HOME", cache_home())
+        .env_remove("WARDEN_LOG")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn job(name: &str, schedule: &str) -> String {
+    format!(
+        "version = 1\n[job]\nname = \"{name}\"\ncomponent = {:?}\nschedule = \"{schedule}\"\n[canvas]\nscopes = []\n",
+        warden_test_artifacts::MISBEHAVE
+    )
+}
+
+#[test]
+fn issue_10_a_jobs_glob_that_matches_the_config_itself_is_told_so() {
+    let dir = TempDir::new("warden-newcomer-glob");
+    let config = dir.join("warden.toml");
+    std::fs::write(
+        &config,
+        "jobs = [\"*.toml\"]\n[canvas]\nbase_url = \"http://127.0.0.1:9\"\ntoken_env = \"NO_SUCH_TOKEN\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("report.toml"), job("report", "@daily")).unwrap();
+    let (ok, stdout, _) = warden(&["check"], &config);
+    assert!(ok, "the config is not loaded as a manifest: {stdout}");
+    assert!(
+        stdout.contains("`jobs` pattern \"*.toml\" matches this config file itself, which is not a job manifest, so it is skipped; keep the manifests in a folder of their own, e.g. jobs = [\"jobs/*/job.toml\"]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("ok: ") && stdout.contains("report.toml: job report"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 manifest(s), 0 error(s)"), "{stdout}");
+    let (ok, stdout, stderr) = warden(&["next"], &config);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("report"), "{stdout}");
+    assert!(
+        stderr.contains("matches this config file itself"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn issue_10_next_on_a_job_whose_manifest_does_not_load_says_why() {
+    let dir = TempDir::new("warden-newcomer-next");
+    std::fs::create_dir_all(dir.join("jobs")).unwrap();
+    let config = dir.join("warden.toml");
+    std::fs::write(
+        &config,
+        "jobs = [\"jobs/*.toml\"]\n[canvas]\nbase_url = \"http://127.0.0.1:9\"\ntoken_env = \"NO_SUCH_TOKEN\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("jobs/good.toml"), job("good", "@daily")).unwrap();
+    std::fs::write(dir.join("jobs/broken.toml"), job("broken", "@weekdays")).unwrap();
+    let (ok, _, stderr) = warden(&["next", "broken"], &config);
+    assert!(!ok);
+    assert!(
+        stderr.contains("job \"broken\" is not scheduled: its manifest does not load: ")
+            && stderr.contains("broken.toml:5:12: invalid cron expression \"@weekdays\"")
+            && stderr.contains("MON-FRI"),
+        "{stderr}"
+    );
+    // A name no manifest has is still "no job named".
+    let (ok, _, stderr) = warden(&["next", "other"], &config);
+    assert!(!ok);
+    assert!(stderr.contains("no job named \"other\""), "{stderr}");
+}
