@@ -351,6 +351,17 @@ fn the_demo_serves_the_example_jobs() {
         )
         .unwrap();
     }
+    // A half-written job of the user's own, which writes: the demo runs it
+    // dry.
+    std::fs::create_dir_all(root.join("examples/half-written")).unwrap();
+    std::fs::write(
+        root.join("examples/half-written/job.toml"),
+        format!(
+            "version = 1\n[job]\nname = \"half-written\"\ncomponent = {:?}\n[canvas]\nscopes = [\"url:PUT|/api/v1/courses/:id\"]\n[env]\nSCRIPT = '[{{\"method\": \"PUT\", \"path\": \"/api/v1/courses/3\", \"body\": \"course[name]=Oops\"}}]'\n",
+            warden_test_artifacts::SCRIPTED
+        ),
+    )
+    .unwrap();
     let out = std::process::Command::new(WARDEN)
         .args([
             "demo",
@@ -406,6 +417,17 @@ fn the_demo_serves_the_example_jobs() {
     );
     let history = warden::history::History::open(&root.join("target/demo/warden.db")).unwrap();
     assert!(history.runs(None, 100).unwrap().len() >= 2);
+    assert!(
+        stderr.contains("half-written/job.toml is not one of the demo's jobs (unpublished-courses, set-default-view); it runs as a dry run"),
+        "{stderr}"
+    );
+    let half = history.runs(Some("half-written"), 100).unwrap();
+    assert!(!half.is_empty(), "the user's job ran too (dry)");
+    for run in &half {
+        for request in history.requests(&run.run_id).unwrap() {
+            assert_eq!(request.outcome, "dry-run: not sent", "{request:?}");
+        }
+    }
     assert!(
         !stdout.contains("demo~") && !stderr.contains("demo~"),
         "the demo token leaked"
