@@ -59,6 +59,21 @@ pub struct Grant {
     pub dry_run: bool,
     /// `[canvas.params]`: path parameters restricted to listed values.
     pub params: ParamLimits,
+    /// The manifest line of each scope, for denials that name a near miss.
+    pub scope_lines: Vec<usize>,
+}
+
+/// A denial for a request no scope allows, with the Canvas scope that
+/// would and a near miss in the manifest (see [`crate::privilege::denial_hint`]).
+fn with_hint(message: String, method: Method, grant: &Grant) -> String {
+    let Some(rest) = message.strip_prefix(crate::request::NO_SCOPE) else {
+        return message;
+    };
+    let Some(path) = rest.split_whitespace().nth(1) else {
+        return message;
+    };
+    let hint = crate::privilege::denial_hint(method, path, &grant.scopes, &grant.scope_lines);
+    format!("{message}{hint}")
 }
 
 /// How the host talks to Canvas on a job's behalf.
@@ -266,6 +281,7 @@ impl CanvasApi {
                 let (outcome, error) = match refusal {
                     Refusal::Denied(m) => {
                         self.stats.denied += 1;
+                        let m = with_hint(m, method, &grant);
                         (Outcome::Denied(m.clone()), ApiError::Denied(m))
                     }
                     Refusal::Invalid(m) => {

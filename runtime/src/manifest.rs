@@ -392,6 +392,8 @@ pub struct Manifest {
     /// The SHA-256 (hex) the component must have, when pinned.
     pub sha256: Option<String>,
     pub scopes: ScopeSet,
+    /// The line of each scope in the manifest, in the order of `scopes`.
+    pub scope_lines: Vec<usize>,
     /// `[canvas.params]`: path parameters restricted to listed values, by
     /// parameter name (`account_id = ["1"]`).
     pub params: crate::request::ParamLimits,
@@ -475,8 +477,10 @@ impl Manifest {
 
         let mut warnings = Vec::new();
         let mut scopes: Vec<Scope> = Vec::new();
+        let mut scope_lines: Vec<usize> = Vec::new();
         for entry in raw.canvas.scopes {
             let span = entry.span();
+            let line = text.get(..span.start).unwrap_or("").matches('\n').count() + 1;
             let scope: Scope = entry
                 .get_ref()
                 .parse()
@@ -502,6 +506,7 @@ impl Manifest {
                 ));
             }
             scopes.push(scope);
+            scope_lines.push(line);
         }
 
         let mut params = BTreeMap::new();
@@ -555,6 +560,7 @@ impl Manifest {
             dry_run: raw.job.dry_run,
             sha256,
             scopes: ScopeSet::new(scopes),
+            scope_lines,
             params,
             masquerade: raw.canvas.masquerade,
             limits,
@@ -830,7 +836,17 @@ ACCOUNT_ID = "1"
             (
                 "ACCOUNT_ID = \"1\"",
                 "ACCOUNT_ID = 1",
-                "invalid type: integer `1`, expected a string",
+                "1 is a number, but [env] values are strings (a job reads its environment as text): quote it, \"1\"",
+            ),
+            (
+                "ACCOUNT_ID = \"1\"",
+                "ACCOUNT_ID = [1, 2]",
+                "a list; [env] values are strings",
+            ),
+            (
+                "ACCOUNT_ID = \"1\"",
+                "ACCOUNT_ID = 2026-01-01",
+                "a table, date or time; [env] values are strings",
             ),
             ("ACCOUNT_ID = \"1\"", "WARDEN_JOB = \"x\"", "is reserved"),
             (

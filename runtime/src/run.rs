@@ -279,6 +279,7 @@ impl Runner {
             max_response_bytes: job.limits.max_response_bytes,
             dry_run: job.dry_run,
             params: job.params.clone(),
+            scope_lines: job.scope_lines.clone(),
         });
         let api = CanvasApi::new(
             job.name.as_str(),

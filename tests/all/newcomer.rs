@@ -85,3 +85,38 @@ fn issue_10_next_on_a_job_whose_manifest_does_not_load_says_why() {
     assert!(!ok);
     assert!(stderr.contains("no job named \"other\""), "{stderr}");
 }
+
+#[tokio::test]
+async fn issue_10_a_denial_names_the_scope_that_would_allow_it_and_the_misspelt_one() {
+    let canvas = crate::support::standin().await;
+    let (results, ran) = crate::support::script(
+        &canvas.base_url(),
+        &[
+            "url:GET|/api/v1/courses/:id",
+            "url:GET|/api/v1/courses/:course_id/enrolments",
+        ],
+        "",
+        serde_json::json!([{"method": "GET", "path": "/api/v1/courses/1/enrollments"}]),
+    )
+    .await;
+    assert_eq!(
+        crate::support::kind(&results[0]),
+        "denied",
+        "{}",
+        ran.stdout
+    );
+    let message = results[0]["err"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("no scope of the manifest allows GET /api/v1/courses/1/enrollments; Canvas's scope for it is url:GET|/api/v1/courses/:course_id/enrollments (add it to [canvas] scopes"),
+        "{message}"
+    );
+    // The test manifest puts the scopes on line 6.
+    assert!(
+        message.ends_with("; the manifest's url:GET|/api/v1/courses/:course_id/enrolments (line 6) looks like a misspelling of url:GET|/api/v1/courses/:course_id/enrollments"),
+        "{message}"
+    );
+    assert!(
+        canvas.requests().is_empty(),
+        "a denied request is never sent"
+    );
+}

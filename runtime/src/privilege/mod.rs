@@ -5,12 +5,14 @@
 //! command line reads the history and the files.
 
 mod diff;
+mod hint;
 mod suggest;
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::LazyLock;
 
 pub use diff::{diff, Change, ManifestDiff};
+pub use hint::denial_hint;
 pub use suggest::{suggest, Request, Suggested, Suggestion};
 
 use crate::catalog;

@@ -24,6 +24,10 @@ use percent_encoding::percent_decode_str;
 use super::Refusal;
 use crate::scope::{Capture, Match, Method, Scope, ScopeSet};
 
+/// How a denial for a request no scope allows begins (then the method and
+/// the path): the host adds what would allow it.
+pub const NO_SCOPE: &str = "no scope of the manifest allows ";
+
 /// `[canvas.params]`: parameter name → the values it may take.
 pub type ParamLimits = BTreeMap<String, Vec<String>>;
 
@@ -57,7 +61,7 @@ pub fn granting_scope<'a>(
                 ""
             };
             Err(Refusal::Denied(format!(
-                "no scope of the manifest allows {method} {raw_path}{head}"
+                "{NO_SCOPE}{method} {raw_path}{head}"
             )))
         }
     }

@@ -32,7 +32,7 @@ mod test_support;
 #[cfg(test)]
 mod tests;
 
-pub use grant::{granting_scope, ParamLimits};
+pub use grant::{granting_scope, ParamLimits, NO_SCOPE};
 
 /// Checks a raw request path (no query) the way the host does before any
 /// scope check: dot segments, encoded slashes, empty segments, control
