@@ -61,7 +61,14 @@ pub struct Grant {
     pub params: ParamLimits,
     /// The manifest line of each scope, for denials that name a near miss.
     pub scope_lines: Vec<usize>,
+    /// Answer denied requests with an empty list instead of an error (see
+    /// [`crate::run::RunOptions::collect_denials`]).
+    pub collect_denials: bool,
 }
+
+/// The header on the stand-in answer a denied request gets when denials
+/// are collected.
+pub const DENIED_COLLECTED_HEADER: &str = "x-warden-denied";
 
 /// A denial for a request no scope allows, with the Canvas scope that
 /// would and a near miss in the manifest (see [`crate::privilege::denial_hint`]).
@@ -290,8 +297,20 @@ impl CanvasApi {
                     }
                 };
                 tracing::warn!(job = %self.job, "{method} {}: refused: {}", entry.target, error_text(&error));
+                let collected = grant.collect_denials && matches!(error, ApiError::Denied(_));
                 entry.outcome = outcome;
                 self.record(entry);
+                if collected {
+                    // Nothing is sent; the job goes on to its next request.
+                    return Ok(HttpResponse {
+                        status: 200,
+                        headers: vec![
+                            ("content-type".into(), "application/json".into()),
+                            (DENIED_COLLECTED_HEADER.into(), "collected".into()),
+                        ],
+                        body: b"[]".to_vec(),
+                    });
+                }
                 return Err(error);
             }
         };

@@ -35,6 +35,11 @@ pub struct RunOptions {
     pub calls: CallPolicy,
     /// Receives each Canvas request's audit entry as it happens.
     pub audit_sink: Option<AuditSink>,
+    /// A denied request is audited as denied but answered with an empty
+    /// list (200 `[]`, [`crate::host::DENIED_COLLECTED_HEADER`]) instead of
+    /// an error, so that one run meets every scope the job lacks
+    /// (`warden run --collect-denials`, which also makes the run dry).
+    pub collect_denials: bool,
 }
 
 impl RunOptions {
@@ -48,6 +53,7 @@ impl RunOptions {
             buffer_stdout: false,
             calls: CallPolicy::default(),
             audit_sink: None,
+            collect_denials: false,
         }
     }
 }
@@ -280,6 +286,7 @@ impl Runner {
             dry_run: job.dry_run,
             params: job.params.clone(),
             scope_lines: job.scope_lines.clone(),
+            collect_denials: options.collect_denials,
         });
         let api = CanvasApi::new(
             job.name.as_str(),

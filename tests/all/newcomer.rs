@@ -120,3 +120,71 @@ async fn issue_10_a_denial_names_the_scope_that_would_allow_it_and_the_misspelt_
         "a denied request is never sent"
     );
 }
+
+#[tokio::test]
+async fn issue_10_collect_denials_gathers_every_missing_scope_in_one_run() {
+    let canvas = crate::support::standin().await;
+    let dir = TempDir::new("warden-newcomer-collect");
+    let config = dir.join("warden.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[canvas]\nbase_url = {:?}\ntoken_env = \"WARDEN_NEWCOMER_TOKEN\"\n",
+            canvas.base_url()
+        ),
+    )
+    .unwrap();
+    let script = serde_json::json!([
+        {"method": "GET", "path": "/api/v1/courses/1"},
+        {"method": "GET", "path": "/api/v1/courses/1/users"},
+        {"method": "GET", "path": "/api/v1/accounts/1/courses"},
+        {"method": "PUT", "path": "/api/v1/courses/1", "body": "course[name]=x"},
+    ]);
+    let manifest = dir.join("job.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "version = 1\n[job]\nname = \"collect\"\ncomponent = {:?}\n[canvas]\nscopes = [\"url:GET|/api/v1/courses/:id\"]\n[env]\nSCRIPT = '{script}'\n",
+            warden_test_artifacts::SCRIPTED
+        ),
+    )
+    .unwrap();
+    let out = tokio::process::Command::new(WARDEN)
+        .args(["run", "--collect-denials"])
+        .arg(&manifest)
+        .arg("--config")
+        .arg(&config)
+        .env("WARDEN_NEWCOMER_TOKEN", crate::support::TOKEN)
+        .env("XDG_CACHE_HOME", cache_home())
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    // Every request got an answer: the job ran to its end.
+    assert_eq!(stdout.lines().count(), 4, "{stdout}");
+    assert!(
+        stderr.contains("--collect-denials: 3 distinct request(s) were denied"),
+        "{stderr}"
+    );
+    for scope in [
+        "url:GET|/api/v1/courses/:course_id/users",
+        "url:GET|/api/v1/accounts/:account_id/courses",
+        "url:PUT|/api/v1/courses/:id",
+    ] {
+        assert!(
+            stderr.contains(&format!("  {scope}\n")),
+            "{scope}: {stderr}"
+        );
+        assert!(stderr.contains(&format!("{scope:?},")), "{scope}: {stderr}");
+    }
+    // Only the allowed GET reached Canvas; the denied ones and the write
+    // did not.
+    let sent: Vec<String> = canvas
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path()))
+        .collect();
+    assert_eq!(sent, ["GET /api/v1/courses/1"]);
+}

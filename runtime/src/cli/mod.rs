@@ -58,6 +58,11 @@ enum Command {
         /// (POST, PUT, PATCH, DELETE): the job gets a marked synthetic answer.
         #[arg(long)]
         dry_run: bool,
+        /// Gather every scope the job lacks in one run: a denied request is
+        /// answered with an empty list instead of an error, writes are not
+        /// sent (a dry run), and the scopes to add are printed at the end.
+        #[arg(long)]
+        collect_denials: bool,
         /// Compile the job's component in memory: do not read or write the
         /// compiled-component cache.
         #[arg(long)]
@@ -259,8 +264,16 @@ pub fn main() -> ExitCode {
                 manifest,
                 config,
                 dry_run,
+                collect_denials,
                 no_cache,
-            } => run::run(&manifest, config.as_deref(), dry_run, no_cache).await,
+            } => {
+                let how = run::How {
+                    dry_run,
+                    collect_denials,
+                    no_cache,
+                };
+                run::run(&manifest, config.as_deref(), how).await
+            }
             Command::Scopes { command } => match command {
                 ScopesCommand::Explain { method, path } => scopes::explain(&method, &path),
                 ScopesCommand::Suggest { job, runs, config } => {

@@ -1,6 +1,7 @@
 //! `warden run <job.toml> [--config warden.toml]`: one run, now, in the
 //! foreground; recorded in the run history when the config has `state`.
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -9,22 +10,27 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use chrono::Utc;
 use warden::history::{History, HistoryWriter, NewRun, RunEnd, Trigger};
+use warden::host::Outcome;
 use warden::manifest::Manifest;
+use warden::privilege;
 use warden::run::{new_run_id, RunOptions, RunReport, RunStatus};
 
 /// How long the history's writes are retried after the run before what is
 /// left goes to the spill file.
 const FLUSH_GRACE: Duration = Duration::from_secs(10);
 
-pub async fn run(
-    manifest_path: &Path,
-    config_path: Option<&Path>,
-    dry_run: bool,
-    no_cache: bool,
-) -> Result<ExitCode> {
-    let config = super::load_config_for_components(config_path, no_cache)?;
+/// The flags of `warden run`.
+pub struct How {
+    pub dry_run: bool,
+    pub collect_denials: bool,
+    pub no_cache: bool,
+}
+
+pub async fn run(manifest_path: &Path, config_path: Option<&Path>, how: How) -> Result<ExitCode> {
+    let config = super::load_config_for_components(config_path, how.no_cache)?;
     let mut manifest = Manifest::load(manifest_path)?;
-    manifest.dry_run |= dry_run;
+    // Collecting denials means running on past them: nothing is written.
+    manifest.dry_run |= how.dry_run || how.collect_denials;
     for warning in manifest.warnings() {
         eprintln!("warning: {warning}");
     }
@@ -37,6 +43,7 @@ pub async fn run(
 
     let run_id = new_run_id();
     let mut options = RunOptions::new(run_id.clone());
+    options.collect_denials = how.collect_denials;
     options.stdout = Some(Box::new(std::io::stdout()));
     // Into a pipe or a file (a CronJob's log, a systemd journal), output
     // goes in blocks; on a terminal, line by line.
@@ -95,7 +102,49 @@ pub async fn run(
     }
     let report = result?;
     eprintln!("{}", report.summary());
+    if how.collect_denials {
+        eprint!("{}", collected(&manifest, &report));
+    }
     Ok(exit_code(&report))
+}
+
+/// What `--collect-denials` found: the scopes to add for the denied
+/// requests, as `warden scopes suggest` would put them.
+fn collected(manifest: &Manifest, report: &RunReport) -> String {
+    let mut requests = Vec::new();
+    let mut denied = HashSet::new();
+    for entry in &report.audit {
+        let Some(path) = privilege::request_path(&entry.target) else {
+            continue;
+        };
+        let request = (entry.method, path.to_string());
+        if matches!(entry.outcome, Outcome::Denied(_)) {
+            denied.insert(request.clone());
+        }
+        requests.push(request);
+    }
+    if denied.is_empty() {
+        return "warden: --collect-denials: no request was denied; the manifest's scopes allow everything this run asked for\n".into();
+    }
+    let denied_list: Vec<_> = denied.iter().cloned().collect();
+    let missing = privilege::suggest(&denied_list);
+    let all = privilege::suggest(&requests);
+    let mut text = format!(
+        "warden: --collect-denials: {} distinct request(s) were denied (answered with an empty list, not sent); Canvas scopes that allow them:\n",
+        denied.len()
+    );
+    for s in &missing.scopes {
+        text.push_str(&format!("  {}\n", s.scope));
+    }
+    for (method, path) in &missing.uncovered {
+        text.push_str(&format!("  (no Canvas scope allows {method} {path})\n"));
+    }
+    text.push_str(&format!(
+        "The fewest scopes for every request of this run, to paste into [canvas] of {}:\n",
+        manifest.path.display()
+    ));
+    text.push_str(&all.toml(&denied, Some(&manifest.scopes)));
+    text
 }
 
 /// 0 on success; 1 when the job failed (WASI 0.2 carries no other exit
