@@ -46,6 +46,7 @@ pub mod daemon;
 pub mod dashboard;
 pub mod diag;
 pub mod dry_run;
+pub mod fixtures;
 pub mod governor;
 pub mod history;
 pub mod host;

@@ -3,6 +3,7 @@
 //! stand-in. One test binary, so each component is compiled once.
 
 mod alerts;
+mod authoring;
 mod browser;
 mod cache;
 mod cli;

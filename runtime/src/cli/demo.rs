@@ -15,9 +15,10 @@
 //! enforces the key's scopes as Canvas does.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::time::Duration;
 
+use super::toolchain::{ensure_wasm_target, WASM_TARGET};
 use anyhow::{bail, Context, Result};
 use tokio::signal::unix::{signal, SignalKind};
 use warden::config::Config;
@@ -27,8 +28,6 @@ use warden::oauth::login;
 use warden::run::new_run_id;
 use warden::standin::{DeveloperKey, Seed, StandIn, OOB_REDIRECT_URI};
 use warden::token::Token;
-
-const WASM_TARGET: &str = "wasm32-wasip2";
 
 /// The demo's developer key.
 const CLIENT_ID: &str = "10000000000001";
@@ -325,39 +324,10 @@ fn example_manifests(root: &Path) -> Result<Vec<PathBuf>> {
     Ok(found)
 }
 
-fn ensure_wasm_target() -> Result<()> {
-    if wasm_target_installed() {
-        return Ok(());
-    }
-    eprintln!("warden demo: the {WASM_TARGET} target is missing; adding it: rustup target add {WASM_TARGET}");
-    let added = Command::new("rustup")
-        .args(["target", "add", WASM_TARGET])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !added || !wasm_target_installed() {
-        bail!("the {WASM_TARGET} target is missing; add it with: rustup target add {WASM_TARGET}");
-    }
-    Ok(())
-}
-
-fn wasm_target_installed() -> bool {
-    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let Ok(out) = Command::new(rustc).args(["--print", "sysroot"]).output() else {
-        return false;
-    };
-    let sysroot = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    Path::new(&sysroot)
-        .join("lib/rustlib")
-        .join(WASM_TARGET)
-        .is_dir()
-}
-
 fn build_jobs(root: &Path) -> Result<()> {
     let jobs = root.join("jobs");
     eprintln!("warden demo: building the example jobs (cargo build --release in jobs/)");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
+    let status = super::toolchain::cargo()
         .current_dir(&jobs)
         .args([
             "build",

