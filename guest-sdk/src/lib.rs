@@ -126,6 +126,7 @@ pub mod canvas;
 mod env;
 mod error;
 mod link;
+pub mod models;
 mod response;
 
 pub use canvas::{Method, Pages, Request};
