@@ -17,6 +17,9 @@ use crate::error::{Error, JsonStage, Result};
 use crate::raw;
 use crate::response::Response;
 
+pub use crate::api::{assignments, courses, enrollments, sections, submissions, users};
+pub use crate::call::Call;
+
 /// An HTTP method that a job may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Method {
@@ -65,8 +68,8 @@ impl fmt::Display for Method {
     }
 }
 
-/// The function that carries a request to the host; `raw::request` except
-/// in the SDK's own tests.
+/// The function that carries a request to the host; `transport::send`
+/// except in the SDK's own unit tests.
 pub(crate) type Transport =
     fn(&raw::HttpRequest) -> std::result::Result<raw::HttpResponse, raw::Error>;
 
@@ -129,6 +132,11 @@ impl Request {
     pub fn query(mut self, key: impl Into<String>, value: impl ToString) -> Request {
         self.query.push((key.into(), value.to_string()));
         self
+    }
+
+    /// Asks Canvas to include more data: `include[]=what`. May be repeated.
+    pub fn include(self, what: &str) -> Request {
+        self.query("include[]", what)
     }
 
     /// Adds a header such as `accept`. The host refuses credential and
@@ -220,7 +228,7 @@ impl Request {
     /// Sends the request and returns whatever status Canvas answered with;
     /// only the host's refusals and transport failures are errors.
     pub fn send_any(self) -> Result<Response> {
-        self.send_via(raw::request)
+        self.send_via(crate::transport::send)
     }
 
     pub(crate) fn send_via(self, transport: Transport) -> Result<Response> {
@@ -277,10 +285,17 @@ pub struct Pages<T> {
 /// # Ok(()) }
 /// ```
 pub fn paginate<T: DeserializeOwned>(path: impl Into<String>) -> Pages<T> {
-    Pages::with_transport(get(path), raw::request)
+    Pages::new(get(path))
 }
 
 impl<T: DeserializeOwned> Pages<T> {
+    /// The items of the list that `first` (a `GET`) fetches the first page
+    /// of; [`paginate`] for a path, and the typed helpers such as
+    /// [`courses::list`] for a [`Request`] of their own.
+    pub fn new(first: Request) -> Pages<T> {
+        Pages::with_transport(first, crate::transport::send)
+    }
+
     pub(crate) fn with_transport(first: Request, transport: Transport) -> Pages<T> {
         Pages {
             first: Some(first),
@@ -308,6 +323,18 @@ impl<T: DeserializeOwned> Pages<T> {
     /// Asks for `n` items a page (`per_page=n`; Canvas caps it, often at 100).
     pub fn per_page(self, n: u32) -> Pages<T> {
         self.query("per_page", n)
+    }
+
+    /// Asks Canvas to include more data in each item: `include[]=what`
+    /// (`term`, `total_students`, `user`, ...). May be repeated.
+    pub fn include(self, what: &str) -> Pages<T> {
+        self.query("include[]", what)
+    }
+
+    /// The first page's request as it will be sent, or `None` once
+    /// iteration has begun.
+    pub fn first_request(&self) -> Option<&Request> {
+        self.first.as_ref()
     }
 
     /// Adds a header to every page's request.

@@ -122,16 +122,22 @@
 
 #![warn(missing_docs)]
 
+mod api;
+mod call;
 pub mod canvas;
 mod env;
 mod error;
+pub mod ids;
 mod link;
 pub mod models;
 mod response;
+mod transport;
 
+pub use call::Call;
 pub use canvas::{Method, Pages, Request};
 pub use env::{env, env_opt, is_dry_run, job_name, run_id};
 pub use error::{error_messages, Error, JsonStage, Result};
+pub use ids::{AccountId, AssignmentId, CourseId, GroupId, SectionId, TermId, UserId};
 pub use link::Links;
 pub use response::Response;
 
