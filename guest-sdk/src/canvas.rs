@@ -50,6 +50,24 @@ impl Method {
         }
     }
 
+    /// The method of a WIT request.
+    pub fn from_raw(method: raw::Method) -> Method {
+        match method {
+            raw::Method::Get => Method::Get,
+            raw::Method::Head => Method::Head,
+            raw::Method::Post => Method::Post,
+            raw::Method::Put => Method::Put,
+            raw::Method::Patch => Method::Patch,
+            raw::Method::Delete => Method::Delete,
+        }
+    }
+
+    /// Whether the method changes something in Canvas (`POST`, `PUT`,
+    /// `PATCH`, `DELETE`): the requests a dry run does not send.
+    pub fn is_write(self) -> bool {
+        !matches!(self, Method::Get | Method::Head)
+    }
+
     fn to_raw(self) -> raw::Method {
         match self {
             Method::Get => raw::Method::Get,
@@ -59,6 +77,29 @@ impl Method {
             Method::Patch => raw::Method::Patch,
             Method::Delete => raw::Method::Delete,
         }
+    }
+}
+
+impl std::str::FromStr for Method {
+    type Err = Error;
+
+    /// `GET`, `head`, ...: a method's name in any case.
+    fn from_str(s: &str) -> Result<Method> {
+        const ALL: [Method; 6] = [
+            Method::Get,
+            Method::Head,
+            Method::Post,
+            Method::Put,
+            Method::Patch,
+            Method::Delete,
+        ];
+        ALL.into_iter()
+            .find(|m| m.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                Error::other(format!(
+                    "unknown HTTP method {s:?}: expected GET, HEAD, POST, PUT, PATCH or DELETE"
+                ))
+            })
     }
 }
 
@@ -438,7 +479,7 @@ pub fn form_urlencode<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> String 
         .join("&")
 }
 
-fn encode(s: &str, keep: impl Fn(u8) -> bool, space_as_plus: bool) -> String {
+pub(crate) fn encode(s: &str, keep: impl Fn(u8) -> bool, space_as_plus: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for &b in s.as_bytes() {
         if keep(b) {
@@ -537,6 +578,23 @@ mod tests {
         assert_eq!(delete("/x").method().to_string(), "DELETE");
         assert_eq!(patch("/x").method().as_str(), "PATCH");
         assert_eq!(post("/x").body("abc").body_bytes(), Some(&b"abc"[..]));
+    }
+
+    #[test]
+    fn methods_parse_and_convert() {
+        for m in ["GET", "head", " Post ", "put", "PATCH", "delete"] {
+            let method: Method = m.parse().unwrap();
+            assert!(method.as_str().eq_ignore_ascii_case(m.trim()));
+            assert_eq!(Method::from_raw(method.to_raw()), method);
+        }
+        let e = "FETCH".parse::<Method>().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unknown HTTP method \"FETCH\": expected GET, HEAD, POST, PUT, PATCH or DELETE"
+        );
+        assert!(!Method::Get.is_write() && !Method::Head.is_write());
+        assert!(Method::Post.is_write() && Method::Put.is_write());
+        assert!(Method::Patch.is_write() && Method::Delete.is_write());
     }
 
     #[test]

@@ -131,6 +131,8 @@ pub mod ids;
 mod link;
 pub mod models;
 mod response;
+#[cfg(feature = "test-support")]
+pub mod testing;
 mod transport;
 
 pub use call::Call;

@@ -1,6 +1,6 @@
 //! The one place a request leaves the job: the WIT import
 //! `warden:canvas/api.request`, or, with the `test-support` feature, the
-//! [`crate::testing::FakeCanvas`] installed on the current thread.
+//! `testing::FakeCanvas` installed on the current thread.
 
 use crate::raw;
 
@@ -8,5 +8,9 @@ use crate::raw;
 /// answer.
 #[inline]
 pub(crate) fn send(req: &raw::HttpRequest) -> Result<raw::HttpResponse, raw::Error> {
+    #[cfg(feature = "test-support")]
+    if let Some(reply) = crate::testing::intercept(req) {
+        return reply;
+    }
     raw::request(req)
 }
