@@ -17,6 +17,9 @@ use crate::error::{Error, JsonStage, Result};
 use crate::raw;
 use crate::response::Response;
 
+pub use crate::api::{assignments, courses, enrollments, sections, submissions, users};
+pub use crate::call::Call;
+
 /// An HTTP method that a job may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Method {
@@ -47,6 +50,24 @@ impl Method {
         }
     }
 
+    /// The method of a WIT request.
+    pub fn from_raw(method: raw::Method) -> Method {
+        match method {
+            raw::Method::Get => Method::Get,
+            raw::Method::Head => Method::Head,
+            raw::Method::Post => Method::Post,
+            raw::Method::Put => Method::Put,
+            raw::Method::Patch => Method::Patch,
+            raw::Method::Delete => Method::Delete,
+        }
+    }
+
+    /// Whether the method changes something in Canvas (`POST`, `PUT`,
+    /// `PATCH`, `DELETE`): the requests a dry run does not send.
+    pub fn is_write(self) -> bool {
+        !matches!(self, Method::Get | Method::Head)
+    }
+
     fn to_raw(self) -> raw::Method {
         match self {
             Method::Get => raw::Method::Get,
@@ -59,14 +80,37 @@ impl Method {
     }
 }
 
+impl std::str::FromStr for Method {
+    type Err = Error;
+
+    /// `GET`, `head`, ...: a method's name in any case.
+    fn from_str(s: &str) -> Result<Method> {
+        const ALL: [Method; 6] = [
+            Method::Get,
+            Method::Head,
+            Method::Post,
+            Method::Put,
+            Method::Patch,
+            Method::Delete,
+        ];
+        ALL.into_iter()
+            .find(|m| m.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                Error::other(format!(
+                    "unknown HTTP method {s:?}: expected GET, HEAD, POST, PUT, PATCH or DELETE"
+                ))
+            })
+    }
+}
+
 impl fmt::Display for Method {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-/// The function that carries a request to the host; `raw::request` except
-/// in the SDK's own tests.
+/// The function that carries a request to the host; `transport::send`
+/// except in the SDK's own unit tests.
 pub(crate) type Transport =
     fn(&raw::HttpRequest) -> std::result::Result<raw::HttpResponse, raw::Error>;
 
@@ -129,6 +173,11 @@ impl Request {
     pub fn query(mut self, key: impl Into<String>, value: impl ToString) -> Request {
         self.query.push((key.into(), value.to_string()));
         self
+    }
+
+    /// Asks Canvas to include more data: `include[]=what`. May be repeated.
+    pub fn include(self, what: &str) -> Request {
+        self.query("include[]", what)
     }
 
     /// Adds a header such as `accept`. The host refuses credential and
@@ -220,7 +269,7 @@ impl Request {
     /// Sends the request and returns whatever status Canvas answered with;
     /// only the host's refusals and transport failures are errors.
     pub fn send_any(self) -> Result<Response> {
-        self.send_via(raw::request)
+        self.send_via(crate::transport::send)
     }
 
     pub(crate) fn send_via(self, transport: Transport) -> Result<Response> {
@@ -277,10 +326,17 @@ pub struct Pages<T> {
 /// # Ok(()) }
 /// ```
 pub fn paginate<T: DeserializeOwned>(path: impl Into<String>) -> Pages<T> {
-    Pages::with_transport(get(path), raw::request)
+    Pages::new(get(path))
 }
 
 impl<T: DeserializeOwned> Pages<T> {
+    /// The items of the list that `first` (a `GET`) fetches the first page
+    /// of; [`paginate`] for a path, and the typed helpers such as
+    /// [`courses::list`] for a [`Request`] of their own.
+    pub fn new(first: Request) -> Pages<T> {
+        Pages::with_transport(first, crate::transport::send)
+    }
+
     pub(crate) fn with_transport(first: Request, transport: Transport) -> Pages<T> {
         Pages {
             first: Some(first),
@@ -308,6 +364,18 @@ impl<T: DeserializeOwned> Pages<T> {
     /// Asks for `n` items a page (`per_page=n`; Canvas caps it, often at 100).
     pub fn per_page(self, n: u32) -> Pages<T> {
         self.query("per_page", n)
+    }
+
+    /// Asks Canvas to include more data in each item: `include[]=what`
+    /// (`term`, `total_students`, `user`, ...). May be repeated.
+    pub fn include(self, what: &str) -> Pages<T> {
+        self.query("include[]", what)
+    }
+
+    /// The first page's request as it will be sent, or `None` once
+    /// iteration has begun.
+    pub fn first_request(&self) -> Option<&Request> {
+        self.first.as_ref()
     }
 
     /// Adds a header to every page's request.
@@ -411,7 +479,7 @@ pub fn form_urlencode<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> String 
         .join("&")
 }
 
-fn encode(s: &str, keep: impl Fn(u8) -> bool, space_as_plus: bool) -> String {
+pub(crate) fn encode(s: &str, keep: impl Fn(u8) -> bool, space_as_plus: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for &b in s.as_bytes() {
         if keep(b) {
@@ -510,6 +578,23 @@ mod tests {
         assert_eq!(delete("/x").method().to_string(), "DELETE");
         assert_eq!(patch("/x").method().as_str(), "PATCH");
         assert_eq!(post("/x").body("abc").body_bytes(), Some(&b"abc"[..]));
+    }
+
+    #[test]
+    fn methods_parse_and_convert() {
+        for m in ["GET", "head", " Post ", "put", "PATCH", "delete"] {
+            let method: Method = m.parse().unwrap();
+            assert!(method.as_str().eq_ignore_ascii_case(m.trim()));
+            assert_eq!(Method::from_raw(method.to_raw()), method);
+        }
+        let e = "FETCH".parse::<Method>().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unknown HTTP method \"FETCH\": expected GET, HEAD, POST, PUT, PATCH or DELETE"
+        );
+        assert!(!Method::Get.is_write() && !Method::Head.is_write());
+        assert!(Method::Post.is_write() && Method::Put.is_write());
+        assert!(Method::Patch.is_write() && Method::Delete.is_write());
     }
 
     #[test]

@@ -14,7 +14,15 @@ pub fn env(key: &str) -> Result<String> {
 }
 
 /// The value of `key`, or `None` when it is not set.
+///
+/// With the `test-support` feature, while a `warden_sdk::testing::FakeCanvas`
+/// is installed on the current thread, the value is the fake's
+/// (`FakeCanvas::env`) and the process environment is not read.
 pub fn env_opt(key: &str) -> Option<String> {
+    #[cfg(feature = "test-support")]
+    if let Some(value) = crate::testing::env_override(key) {
+        return value;
+    }
     std::env::var(key).ok()
 }
 

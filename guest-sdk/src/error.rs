@@ -452,6 +452,35 @@ mod tests {
     }
 
     #[test]
+    fn display_includes_every_errors_message() {
+        // Each errors[].message of Canvas's answer is in the one-line Display,
+        // for every status and method a job meets.
+        let body = br#"{"errors":[{"message":"user not authorized to perform that action"},{"message":"Insufficient rights"}],"error_report_id":7}"#;
+        for (status, method) in [
+            (400, Method::Post),
+            (401, Method::Get),
+            (403, Method::Put),
+            (404, Method::Delete),
+            (409, Method::Patch),
+            (422, Method::Put),
+            (500, Method::Get),
+            (503, Method::Head),
+        ] {
+            let shown = Error::from_status(status, method, "/api/v1/x", body).to_string();
+            assert!(
+                shown
+                    .ends_with(": user not authorized to perform that action; Insufficient rights"),
+                "{shown}"
+            );
+            assert!(
+                shown.starts_with(&format!("{method} /api/v1/x: {status}")),
+                "{shown}"
+            );
+            assert!(!shown.contains('\n'));
+        }
+    }
+
+    #[test]
     fn display_strings() {
         let e = Error::from_status(
             404,

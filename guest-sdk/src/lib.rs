@@ -24,6 +24,82 @@
 //! - [`raw`] is the WIT interface itself, for requests the builder will not
 //!   make.
 //!
+//! # Typed Canvas
+//!
+//! - [`models`]: Canvas's objects as documented — [`models::Account`],
+//!   [`models::Course`], [`models::User`], [`models::Enrollment`],
+//!   [`models::Section`], [`models::Term`], [`models::Assignment`],
+//!   [`models::Submission`], [`models::Group`], [`models::Page`],
+//!   [`models::Module`]. The `id` is required, every other field an
+//!   `Option`, dates ISO 8601 strings, and the fields a model does not name
+//!   are kept in its `extra` map.
+//! - [`ids`]: [`CourseId`], [`AccountId`], [`UserId`], [`SectionId`],
+//!   [`TermId`], [`GroupId`], [`AssignmentId`] name an object in a path by
+//!   Canvas id (`CourseId::id(42)`, or a plain `42`), by SIS id
+//!   (`CourseId::sis("MATH 101/2026")` is
+//!   `sis_course_id:MATH%20101%2F2026`), or specially (`UserId::SELF`);
+//!   they parse from `[env]` values (`"sis_account_id:SCI".parse()`).
+//! - Typed helpers for the common calls: [`canvas::courses`] (`list`,
+//!   `get`, `update` with [`canvas::courses::CourseUpdate`]),
+//!   [`canvas::enrollments`], [`canvas::assignments`],
+//!   [`canvas::submissions`], [`canvas::users`], [`canvas::sections`].
+//!   Lists are [`Pages`] of a model and single objects a [`Call`]; both are
+//!   lazy (nothing is sent until iteration or `send`) and take more
+//!   parameters first: `.query(..)`, `.include(..)`, `.per_page(..)`.
+//!
+//! ```no_run
+//! use warden_sdk::canvas::{courses, enrollments};
+//! use warden_sdk::models::EnrollmentType;
+//! use warden_sdk::AccountId;
+//!
+//! fn main() -> warden_sdk::Result<()> {
+//!     let account: AccountId = warden_sdk::env("ACCOUNT_ID")?.parse()?;
+//!     for course in courses::list(&account).query("published", "true").include("term") {
+//!         let course = course?;
+//!         let students = enrollments::list(&course).of_type(EnrollmentType::Student).count();
+//!         println!("{}\t{}\t{students}", course.id, course.name.unwrap_or_default());
+//!     }
+//!     let home = courses::get(42).send()?;
+//!     if home.default_view.as_deref() != Some("modules") {
+//!         let changes = courses::CourseUpdate::new().default_view("modules");
+//!         courses::update(&home, &changes).send()?;
+//!     }
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # Testing a job on the host
+//!
+//! With the feature `test-support` (for `[dev-dependencies]` only), the
+//! module `warden_sdk::testing` lets a job's own `cargo test` run its logic
+//! without Warden: a `FakeCanvas` with canned answers (by method and path,
+//! or from a `responses.json` fixture file), paginated lists with `Link`
+//! headers, the job's `[env]` variables and dry runs, installed on the
+//! current thread; every request of the SDK goes to it and is recorded.
+//!
+//! ```
+//! # #[cfg(feature = "test-support")]
+//! # fn main() -> warden_sdk::Result<()> {
+//! use serde_json::json;
+//! use warden_sdk::testing::FakeCanvas;
+//! use warden_sdk::{canvas::courses, Method};
+//!
+//! let fake = FakeCanvas::new()
+//!     .env("ACCOUNT_ID", "1")
+//!     .respond_pages("/api/v1/accounts/1/courses", [json!([{"id": 1}]), json!([{"id": 2}])])
+//!     .respond(Method::Get, "/api/v1/courses/2", 404, json!({"errors": [{"message": "not found"}]}));
+//! let _installed = fake.install();
+//!
+//! let account: warden_sdk::AccountId = warden_sdk::env("ACCOUNT_ID")?.parse()?;
+//! assert_eq!(courses::list(account).count(), 2);
+//! let e = courses::get(2).send().unwrap_err();
+//! assert_eq!(e.to_string(), "GET /api/v1/courses/2: 404 Not Found: not found");
+//! assert_eq!(fake.requests().len(), 3);
+//! # Ok(()) }
+//! # #[cfg(not(feature = "test-support"))]
+//! # fn main() {}
+//! ```
+//!
 //! # A complete job
 //!
 //! `examples/unpublished-courses/job.toml` — the manifest. Each scope is one
@@ -118,19 +194,30 @@
 //! The crate builds for `wasm32-wasip2`, where [`raw::request`] is the
 //! component's import `warden:canvas/api.request`. It also builds on any
 //! other target so that a workspace can lint and unit-test it, but there a
-//! request panics: test job logic that does not send.
+//! request panics, unless the feature `test-support` is on: then it goes to
+//! the `testing::FakeCanvas` installed on the thread, or fails with an
+//! error saying none is.
 
 #![warn(missing_docs)]
 
+mod api;
+mod call;
 pub mod canvas;
 mod env;
 mod error;
+pub mod ids;
 mod link;
+pub mod models;
 mod response;
+#[cfg(feature = "test-support")]
+pub mod testing;
+mod transport;
 
+pub use call::Call;
 pub use canvas::{Method, Pages, Request};
 pub use env::{env, env_opt, is_dry_run, job_name, run_id};
 pub use error::{error_messages, Error, JsonStage, Result};
+pub use ids::{AccountId, AssignmentId, CourseId, GroupId, SectionId, TermId, UserId};
 pub use link::Links;
 pub use response::Response;
 
