@@ -40,6 +40,9 @@ pub struct RunOptions {
     /// an error, so that one run meets every scope the job lacks
     /// (`warden run --collect-denials`, which also makes the run dry).
     pub collect_denials: bool,
+    /// Arguments after the program name (`warden exec`, which runs a
+    /// job crate's test binary); a job gets none.
+    pub args: Vec<String>,
 }
 
 impl RunOptions {
@@ -54,6 +57,7 @@ impl RunOptions {
             calls: CallPolicy::default(),
             audit_sink: None,
             collect_denials: false,
+            args: Vec::new(),
         }
     }
 }
@@ -275,7 +279,7 @@ impl Runner {
             options.buffer_stdout,
         );
         let stderr = Capture::new(options.output_limit, options.tail_limit, options.stderr);
-        let wasi = wasi_ctx(job, &options.run_id, &stdout, &stderr);
+        let wasi = wasi_ctx(job, &options.run_id, &options.args, &stdout, &stderr);
         let grant = Arc::new(Grant {
             origin: self.origin.clone(),
             scopes: job.scopes.clone(),
@@ -377,11 +381,18 @@ impl Runner {
 /// WARDEN_RUN_ID (and WARDEN_DRY_RUN=1 in a dry run), its name as the only
 /// argument, captured stdout and stderr, empty stdin, no directories, no
 /// network.
-fn wasi_ctx(job: &Manifest, run_id: &str, stdout: &Capture, stderr: &Capture) -> WasiCtx {
+fn wasi_ctx(
+    job: &Manifest,
+    run_id: &str,
+    args: &[String],
+    stdout: &Capture,
+    stderr: &Capture,
+) -> WasiCtx {
     let mut b = WasiCtx::builder();
     b.stdout(stdout.clone())
         .stderr(stderr.clone())
         .arg(job.name.as_str())
+        .args(args)
         .env("WARDEN_JOB", job.name.as_str())
         .env("WARDEN_RUN_ID", run_id)
         .allow_tcp(false)

@@ -2,6 +2,10 @@
 //! `warden_sdk::canvas`; each needs a scope in job.toml.
 
 fn main() -> warden_sdk::Result<()> {
-    println!("hello from {}", warden_sdk::job_name());
+    let name = warden_sdk::job_name().unwrap_or_default();
+    println!("hello from {name}");
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

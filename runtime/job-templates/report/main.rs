@@ -15,3 +15,6 @@ fn main() -> warden_sdk::Result<()> {
     println!("{count} courses");
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

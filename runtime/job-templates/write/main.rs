@@ -18,3 +18,6 @@ fn main() -> warden_sdk::Result<()> {
     println!("course {}: {done} the default view to {view}", current.id);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -5,6 +5,7 @@ mod authorization;
 mod build;
 mod check;
 mod demo;
+mod exec;
 mod history;
 mod new;
 mod next;
@@ -87,6 +88,16 @@ enum Command {
         /// Warden source tree); default: the one this warden was built from.
         #[arg(long)]
         sdk: Option<PathBuf>,
+    },
+    /// Run a WASI command (a job crate's test binary) in the sandbox: the
+    /// cargo runner that makes `cargo test` work in a job crate.
+    #[command(hide = true)]
+    Exec {
+        /// The .wasm file.
+        program: PathBuf,
+        /// Its arguments.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
     /// Build a job crate for wasm32-wasip2 (release), then report the
     /// component's path, size and SHA-256 and check it against the job's
@@ -312,6 +323,7 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Build { path, pin } => build::build(&path, pin),
+            Command::Exec { program, args } => exec::exec(&program, args).await,
             Command::New {
                 name,
                 path,

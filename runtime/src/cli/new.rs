@@ -39,6 +39,7 @@ pub struct NewOptions {
 
 struct Files {
     main_rs: &'static str,
+    tests_rs: &'static str,
     job_toml: &'static str,
     fixtures: &'static [(&'static str, &'static str)],
 }
@@ -47,6 +48,7 @@ fn files(template: Template) -> Files {
     match template {
         Template::Report => Files {
             main_rs: include_str!("../../job-templates/report/main.rs"),
+            tests_rs: include_str!("../../job-templates/report/tests.rs"),
             job_toml: include_str!("../../job-templates/report/job.toml"),
             fixtures: &[
                 (
@@ -65,6 +67,7 @@ fn files(template: Template) -> Files {
         },
         Template::Write => Files {
             main_rs: include_str!("../../job-templates/write/main.rs"),
+            tests_rs: include_str!("../../job-templates/write/tests.rs"),
             job_toml: include_str!("../../job-templates/write/job.toml"),
             fixtures: &[
                 (
@@ -83,6 +86,7 @@ fn files(template: Template) -> Files {
         },
         Template::Blank => Files {
             main_rs: include_str!("../../job-templates/blank/main.rs"),
+            tests_rs: include_str!("../../job-templates/blank/tests.rs"),
             job_toml: include_str!("../../job-templates/blank/job.toml"),
             fixtures: &[
                 (
@@ -144,9 +148,10 @@ pub fn new(options: NewOptions) -> Result<ExitCode> {
     write(&dir.join("Cargo.toml"), &cargo_toml)?;
     write(
         &dir.join(".cargo/config.toml"),
-        &format!("# Every Warden job is a WASI command component.\n[build]\ntarget = \"{WASM_TARGET}\"\n"),
+        &format!("# Every Warden job is a WASI command component.\n[build]\ntarget = \"{WASM_TARGET}\"\n\n# `cargo test` runs the test binary, a WASI command too, in Warden's sandbox.\n[target.{WASM_TARGET}]\nrunner = \"warden exec\"\n"),
     )?;
     write(&dir.join("src/main.rs"), &fill(files.main_rs))?;
+    write(&dir.join("src/tests.rs"), &fill(files.tests_rs))?;
     write(&dir.join("job.toml"), &fill(files.job_toml))?;
     for (file, text) in files.fixtures {
         write(&dir.join("fixtures").join(file), &fill(text))?;
@@ -224,6 +229,11 @@ publish = false
 [dependencies]
 warden-sdk = {{ path = {sdk:?} }}
 
+# `cargo test` drives the job's logic against warden-sdk's fake Canvas.
+[dev-dependencies]
+warden-sdk = {{ path = {sdk:?}, features = ["test-support"] }}
+serde_json = "1"
+
 # A workspace of its own, so that it builds wherever it is.
 [workspace]
 
@@ -251,10 +261,23 @@ fn workspace_member_toml(name: &str, root: &Path, sdk: &Path) -> Result<String> 
             .cloned()
             .unwrap_or_default()
     };
-    let dependency = if inherits("dependencies").contains_key("warden-sdk") {
-        "warden-sdk.workspace = true".to_string()
+    let deps = inherits("dependencies");
+    let (dependency, dev) = if deps.contains_key("warden-sdk") {
+        (
+            "warden-sdk.workspace = true".to_string(),
+            "warden-sdk = { workspace = true, features = [\"test-support\"] }".to_string(),
+        )
     } else {
-        format!("warden-sdk = {{ path = {:?} }}", sdk.display().to_string())
+        let path = sdk.display().to_string();
+        (
+            format!("warden-sdk = {{ path = {path:?} }}"),
+            format!("warden-sdk = {{ path = {path:?}, features = [\"test-support\"] }}"),
+        )
+    };
+    let serde_json = if deps.contains_key("serde_json") {
+        "serde_json.workspace = true"
+    } else {
+        "serde_json = \"1\""
     };
     let package = inherits("package");
     let inherited: Vec<String> = ["edition", "rust-version", "license", "publish"]
@@ -268,7 +291,7 @@ fn workspace_member_toml(name: &str, root: &Path, sdk: &Path) -> Result<String> 
         inherited.join("\n")
     };
     Ok(format!(
-        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\n{package_lines}\n\n[dependencies]\n{dependency}\n"
+        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\n{package_lines}\n\n[dependencies]\n{dependency}\n\n[dev-dependencies]\n{dev}\n{serde_json}\n"
     ))
 }
 
