@@ -56,6 +56,7 @@
 //! | POST | `/login/oauth2/token` | `authorization_code` and `refresh_token` grants, form-encoded |
 //! | DELETE | `/login/oauth2/token` | with the access token: revokes its grant |
 
+mod demo;
 mod oauth;
 mod overrides;
 mod paginate;
@@ -65,6 +66,7 @@ mod record;
 mod reply;
 mod routes;
 mod seed;
+mod seed_json;
 mod state;
 mod time;
 mod views;
@@ -100,7 +102,11 @@ pub use record::{
 };
 pub use reply::{JSON_CONTENT_TYPE, WWW_AUTHENTICATE_VALUE};
 pub use routes::DEFAULT_VIEWS;
-pub use seed::{Account, Course, Enrollment, Seed, Term, User, WORKER_USER_ID};
+pub use seed::{
+    Account, Assignment, Course, Enrollment, Section, Seed, Submission, Term, User,
+    ENROLLMENT_STATES, ENROLLMENT_TYPES, SUBMISSION_STATES, WORKER_USER_ID,
+};
+pub use seed_json::SeedError;
 
 use record::Recorder;
 use reply::Reply;
@@ -237,6 +243,48 @@ impl StandIn {
     /// Adds or replaces a course (tests that need a particular state).
     pub fn put_course(&self, course: Course) {
         lock(&self.shared.data).courses.insert(course.id, course);
+    }
+
+    /// All enrollments, each in its section.
+    pub fn enrollments(&self) -> Vec<Enrollment> {
+        lock(&self.shared.data).enrollments.clone()
+    }
+
+    /// All sections (the default ones the stand-in added included), by id.
+    pub fn sections(&self) -> Vec<Section> {
+        lock(&self.shared.data).sections.values().cloned().collect()
+    }
+
+    /// All assignments (deleted ones included), by id.
+    pub fn assignments(&self) -> Vec<Assignment> {
+        lock(&self.shared.data)
+            .assignments
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// Adds or replaces an assignment (its students' submissions are not added).
+    pub fn put_assignment(&self, assignment: Assignment) {
+        lock(&self.shared.data)
+            .assignments
+            .insert(assignment.id, assignment);
+    }
+
+    /// All submissions (the `unsubmitted` ones the stand-in added included), by id.
+    pub fn submissions(&self) -> Vec<Submission> {
+        lock(&self.shared.data)
+            .submissions
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// Adds or replaces a submission.
+    pub fn put_submission(&self, submission: Submission) {
+        lock(&self.shared.data)
+            .submissions
+            .insert(submission.id, submission);
     }
 
     /// A canned answer for one method + exact raw path (without query). It takes

@@ -195,6 +195,11 @@ impl OAuth {
         self.keys.push(key);
     }
 
+    /// How far the clock was moved forward so far.
+    pub(crate) fn offset(&self) -> Duration {
+        self.offset
+    }
+
     pub(crate) fn advance(&mut self, by: Duration) {
         self.offset += by;
     }

@@ -1,22 +1,49 @@
-//! The stand-in's data: Canvas objects, and the deterministic demo data set.
+//! The stand-in's data: Canvas objects, and what the stand-in starts with.
+//!
+//! Every type reads from JSON written by a person ([`Seed::from_json`]): unknown
+//! fields are refused, and a missing field takes Canvas's default (see each field).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+fn active() -> String {
+    "active".into()
+}
+
+fn utc() -> String {
+    "Etc/UTC".into()
+}
+
+fn quota_500() -> u64 {
+    500
+}
+
+fn quota_50() -> u64 {
+    50
+}
 
 /// A Canvas account (the root account or a sub-account).
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
 pub struct Account {
     pub id: u64,
     pub name: String,
+    /// Derived from the id when empty.
     pub uuid: String,
     /// None for a root account.
     pub parent_account_id: Option<u64>,
-    /// None for a root account (as Canvas reports it).
+    /// None for a root account (as Canvas reports it); derived from the parents when
+    /// a seed file leaves it out.
     pub root_account_id: Option<u64>,
     /// `active` or `deleted`.
+    #[serde(default = "active")]
     pub workflow_state: String,
+    #[serde(default = "utc")]
     pub default_time_zone: String,
+    #[serde(default = "quota_500")]
     pub default_storage_quota_mb: u64,
+    #[serde(default = "quota_50")]
     pub default_user_storage_quota_mb: u64,
+    #[serde(default = "quota_50")]
     pub default_group_storage_quota_mb: u64,
     pub sis_account_id: Option<String>,
     pub integration_id: Option<String>,
@@ -50,15 +77,23 @@ impl Account {
     }
 }
 
+fn term_created_at() -> String {
+    "2025-01-06T09:00:00Z".into()
+}
+
 /// An enrollment term.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
 pub struct Term {
     pub id: u64,
     pub name: String,
     pub start_at: Option<String>,
+    /// A term whose `end_at` has passed is concluded.
     pub end_at: Option<String>,
+    #[serde(default = "term_created_at")]
     pub created_at: String,
     /// `active`.
+    #[serde(default = "active")]
     pub workflow_state: String,
     pub grading_period_group_id: Option<u64>,
     pub sis_term_id: Option<String>,
@@ -76,7 +111,7 @@ impl Term {
             name: name.into(),
             start_at: start_at.map(str::to_string),
             end_at: end_at.map(str::to_string),
-            created_at: "2025-01-06T09:00:00Z".into(),
+            created_at: term_created_at(),
             workflow_state: "active".into(),
             grading_period_group_id: None,
             sis_term_id: None,
@@ -84,43 +119,78 @@ impl Term {
     }
 }
 
+fn unpublished() -> String {
+    "unpublished".into()
+}
+
+fn modules() -> String {
+    "modules".into()
+}
+
+fn private() -> String {
+    "private".into()
+}
+
 /// A course, with the fields Canvas's Course object has (the ones a job can see).
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
 pub struct Course {
     pub id: u64,
     pub name: String,
     pub course_code: String,
     pub account_id: u64,
+    /// Derived from the account when a seed file leaves it out.
     pub root_account_id: u64,
+    /// The seed's first term when a seed file leaves it out.
     pub enrollment_term_id: u64,
-    /// `unpublished` | `available` | `completed` | `deleted`.
+    /// `unpublished` (the default) | `available` | `completed` | `deleted`.
+    #[serde(default = "unpublished")]
     pub workflow_state: String,
-    /// `feed` | `wiki` | `modules` | `syllabus` | `assignments`.
+    /// `feed` | `wiki` | `modules` (the default) | `syllabus` | `assignments`.
+    #[serde(default = "modules")]
     pub default_view: String,
     pub sis_course_id: Option<String>,
     pub is_public: bool,
     pub start_at: Option<String>,
     pub end_at: Option<String>,
+    /// Derived from the id when empty.
     pub uuid: String,
+    /// Derived from the id when empty.
     pub created_at: String,
     pub integration_id: Option<String>,
     pub sis_import_id: Option<u64>,
     pub grading_standard_id: Option<u64>,
     pub friendly_name: Option<String>,
+    /// `private` (the default), `public_domain`, or a `cc_by*` license.
+    #[serde(default = "private")]
     pub license: String,
     pub is_public_to_auth_users: bool,
     pub public_syllabus: bool,
     pub public_syllabus_to_auth: bool,
+    #[serde(default = "quota_500")]
     pub storage_quota_mb: u64,
     pub hide_final_grades: bool,
     pub apply_assignment_group_weights: bool,
     pub restrict_enrollments_to_course_dates: bool,
+    /// An IANA zone name.
+    #[serde(default = "utc")]
     pub time_zone: String,
     pub blueprint: bool,
     pub template: bool,
     pub homeroom_course: bool,
     pub course_color: Option<String>,
     pub grade_passback_setting: Option<String>,
+    /// In the course JSON only with `include[]=public_description`.
+    pub public_description: Option<String>,
+    /// In the course JSON only with `include[]=syllabus_body`.
+    pub syllabus_body: Option<String>,
+    pub allow_student_wiki_edits: bool,
+    pub allow_wiki_comments: bool,
+    pub allow_student_forum_attachments: bool,
+    pub open_enrollment: bool,
+    pub self_enrollment: bool,
+    /// `on_campus`, `online`, `blended`, or None.
+    pub course_format: Option<String>,
 }
 
 impl Course {
@@ -139,51 +209,38 @@ impl Course {
             account_id,
             root_account_id,
             enrollment_term_id: 1,
-            workflow_state: "unpublished".into(),
-            default_view: "modules".into(),
-            sis_course_id: None,
-            is_public: false,
-            start_at: None,
-            end_at: None,
+            workflow_state: unpublished(),
+            default_view: modules(),
             uuid: fake_uuid("course", id),
             created_at: fake_created_at(id),
-            integration_id: None,
-            sis_import_id: None,
-            grading_standard_id: None,
-            friendly_name: None,
-            license: "private".into(),
-            is_public_to_auth_users: false,
-            public_syllabus: false,
-            public_syllabus_to_auth: false,
+            license: private(),
             storage_quota_mb: 500,
-            hide_final_grades: false,
-            apply_assignment_group_weights: false,
-            restrict_enrollments_to_course_dates: false,
-            time_zone: "Etc/UTC".into(),
-            blueprint: false,
-            template: false,
-            homeroom_course: false,
-            course_color: None,
-            grade_passback_setting: None,
+            time_zone: utc(),
+            ..Course::default()
         }
     }
 }
 
 /// A user.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
 pub struct User {
     pub id: u64,
     pub name: String,
+    /// `Last, First` from the name when empty.
     pub sortable_name: String,
+    /// The name when empty.
     pub short_name: String,
     pub login_id: String,
     pub email: String,
     pub sis_user_id: Option<String>,
     pub integration_id: Option<String>,
+    /// Derived from the id when empty.
     pub created_at: String,
     /// Empty means Canvas's default avatar, served as `{base_url}/images/messages/avatar-50.png`.
     pub avatar_url: String,
     pub locale: Option<String>,
+    #[serde(default = "utc")]
     pub time_zone: String,
     pub title: Option<String>,
     pub bio: Option<String>,
@@ -212,8 +269,29 @@ impl User {
     }
 }
 
-/// A user's enrollment in a course.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+/// The enrollment types Canvas has (`type[]` takes these).
+pub const ENROLLMENT_TYPES: [&str; 5] = [
+    "StudentEnrollment",
+    "TeacherEnrollment",
+    "TaEnrollment",
+    "ObserverEnrollment",
+    "DesignerEnrollment",
+];
+
+/// The enrollment states Canvas stores.
+pub const ENROLLMENT_STATES: [&str; 7] = [
+    "active",
+    "invited",
+    "creation_pending",
+    "deleted",
+    "rejected",
+    "completed",
+    "inactive",
+];
+
+/// A user's enrollment in a course (in one of its sections).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
 pub struct Enrollment {
     pub id: u64,
     pub course_id: u64,
@@ -221,11 +299,25 @@ pub struct Enrollment {
     /// `StudentEnrollment`, `TeacherEnrollment`, `TaEnrollment`, `ObserverEnrollment`, `DesignerEnrollment`.
     #[serde(rename = "type")]
     pub kind: String,
-    /// `active`.
+    /// One of [`ENROLLMENT_STATES`]; `active` by default.
+    #[serde(default = "active")]
     pub enrollment_state: String,
+    /// None: the course's first section (every course has one; the stand-in adds a
+    /// default section to a course that has none).
+    pub course_section_id: Option<u64>,
+    /// For an observer: the student observed.
+    pub associated_user_id: Option<u64>,
+    pub limit_privileges_to_course_section: bool,
+    pub start_at: Option<String>,
+    pub end_at: Option<String>,
+    /// Derived from the id when empty.
+    pub created_at: String,
+    pub last_activity_at: Option<String>,
+    pub total_activity_time: u64,
 }
 
 impl Enrollment {
+    /// An active enrollment in the course's first section.
     pub fn new(id: u64, course_id: u64, user_id: u64, kind: &str) -> Enrollment {
         Enrollment {
             id,
@@ -233,7 +325,15 @@ impl Enrollment {
             user_id,
             kind: kind.into(),
             enrollment_state: "active".into(),
+            created_at: fake_created_at(id),
+            ..Enrollment::default()
         }
+    }
+
+    /// The same enrollment in another section.
+    pub fn in_section(mut self, section_id: u64) -> Enrollment {
+        self.course_section_id = Some(section_id);
+        self
     }
 
     /// The role name Canvas shows (`StudentEnrollment`), and the short type (`student`).
@@ -247,16 +347,194 @@ impl Enrollment {
             other => other,
         }
     }
+
+    /// The id of the built-in role of this type (`role_id`).
+    pub fn role_id(&self) -> u64 {
+        ENROLLMENT_TYPES
+            .iter()
+            .position(|t| *t == self.kind)
+            .map(|i| 3 + i as u64)
+            .unwrap_or(0)
+    }
 }
 
-/// Everything the stand-in starts with.
-#[derive(Debug, Clone, Default)]
+/// A course section.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Section {
+    pub id: u64,
+    pub course_id: u64,
+    pub name: String,
+    pub sis_section_id: Option<String>,
+    pub integration_id: Option<String>,
+    pub start_at: Option<String>,
+    pub end_at: Option<String>,
+    pub restrict_enrollments_to_section_dates: bool,
+    /// The original course of a cross-listed section.
+    pub nonxlist_course_id: Option<u64>,
+    /// `active` or `deleted`.
+    #[serde(default = "active")]
+    pub workflow_state: String,
+    /// Derived from the id when empty.
+    pub created_at: String,
+}
+
+impl Section {
+    pub fn new(id: u64, course_id: u64, name: impl Into<String>) -> Section {
+        Section {
+            id,
+            course_id,
+            name: name.into(),
+            workflow_state: active(),
+            created_at: fake_created_at(id),
+            ..Section::default()
+        }
+    }
+}
+
+fn points() -> String {
+    "points".into()
+}
+
+fn no_submission() -> Vec<String> {
+    vec!["none".into()]
+}
+
+fn unlimited() -> i64 {
+    -1
+}
+
+/// The submission types after which a student has nothing to hand in.
+pub(crate) const NO_SUBMISSION_TYPES: [&str; 5] =
+    ["", "none", "not_graded", "on_paper", "wiki_page"];
+
+/// An assignment.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Assignment {
+    pub id: u64,
+    pub course_id: u64,
+    pub name: String,
+    /// HTML.
+    pub description: Option<String>,
+    pub due_at: Option<String>,
+    pub lock_at: Option<String>,
+    pub unlock_at: Option<String>,
+    pub points_possible: Option<f64>,
+    /// `points` (the default), `pass_fail`, `percent`, `letter_grade`, `gpa_scale`, `not_graded`.
+    #[serde(default = "points")]
+    pub grading_type: String,
+    /// `online_text_entry`, `online_upload`, `online_url`, `on_paper`, `none` (the default), …
+    #[serde(default = "no_submission")]
+    pub submission_types: Vec<String>,
+    /// None in a seed file: follows `workflow_state` (published unless it says otherwise).
+    pub published: Option<bool>,
+    /// `published` | `unpublished` | `deleted`; empty in a seed file: follows `published`.
+    pub workflow_state: String,
+    /// 1-based order in the course; 0 in a seed file: by id.
+    pub position: u64,
+    pub assignment_group_id: Option<u64>,
+    pub sis_assignment_id: Option<String>,
+    pub integration_id: Option<String>,
+    pub omit_from_final_grade: bool,
+    pub peer_reviews: bool,
+    /// -1 for unlimited (the default).
+    #[serde(default = "unlimited")]
+    pub allowed_attempts: i64,
+    /// Derived from the id when empty.
+    pub created_at: String,
+}
+
+impl Assignment {
+    /// A published assignment with nothing to submit, no due date and no points.
+    pub fn new(id: u64, course_id: u64, name: impl Into<String>) -> Assignment {
+        Assignment {
+            id,
+            course_id,
+            name: name.into(),
+            grading_type: points(),
+            submission_types: no_submission(),
+            published: Some(true),
+            workflow_state: "published".into(),
+            allowed_attempts: -1,
+            created_at: fake_created_at(id),
+            ..Assignment::default()
+        }
+    }
+
+    /// Whether students hand something in (Canvas's `expects_submission?`).
+    pub fn expects_submission(&self) -> bool {
+        !self.submission_types.is_empty()
+            && self
+                .submission_types
+                .iter()
+                .all(|t| !NO_SUBMISSION_TYPES.contains(&t.as_str()))
+    }
+}
+
+/// The `workflow_state`s of a submission.
+pub const SUBMISSION_STATES: [&str; 4] = ["submitted", "unsubmitted", "graded", "pending_review"];
+
+/// A student's submission for an assignment. The stand-in keeps one for every
+/// student of every assignment, as Canvas does: the ones a seed leaves out start
+/// `unsubmitted`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Submission {
+    pub id: u64,
+    pub assignment_id: u64,
+    pub user_id: u64,
+    pub score: Option<f64>,
+    /// The score as text when a seed file gives a score without a grade.
+    pub grade: Option<String>,
+    pub submitted_at: Option<String>,
+    pub graded_at: Option<String>,
+    pub grader_id: Option<u64>,
+    /// `online_text_entry`, `online_upload`, `online_url`, …; the assignment's first
+    /// type when a seed file leaves it out of a submitted submission.
+    pub submission_type: Option<String>,
+    pub body: Option<String>,
+    pub url: Option<String>,
+    /// One of [`SUBMISSION_STATES`]; empty in a seed file: `graded` with a score or
+    /// grade, else `submitted` with `submitted_at`, else `unsubmitted`.
+    pub workflow_state: String,
+    pub attempt: Option<u64>,
+    pub excused: Option<bool>,
+    /// `late`, `missing`, `extended`, `none`, or None.
+    pub late_policy_status: Option<String>,
+    /// None: computed as Canvas does (submitted after the due date).
+    pub late: Option<bool>,
+    /// None: computed as Canvas does (past due, nothing submitted, not graded).
+    pub missing: Option<bool>,
+    pub posted_at: Option<String>,
+}
+
+impl Submission {
+    /// An unsubmitted submission.
+    pub fn new(id: u64, assignment_id: u64, user_id: u64) -> Submission {
+        Submission {
+            id,
+            assignment_id,
+            user_id,
+            workflow_state: "unsubmitted".into(),
+            ..Submission::default()
+        }
+    }
+}
+
+/// Everything the stand-in starts with. In JSON (see [`Seed::from_json`]) every list
+/// may be left out.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
 pub struct Seed {
     pub accounts: Vec<Account>,
     pub terms: Vec<Term>,
     pub courses: Vec<Course>,
     pub users: Vec<User>,
     pub enrollments: Vec<Enrollment>,
+    pub sections: Vec<Section>,
+    pub assignments: Vec<Assignment>,
+    pub submissions: Vec<Submission>,
 }
 
 /// The user `users/self` resolves to (the token's owner).
@@ -289,235 +567,12 @@ pub(crate) fn fake_created_at(id: u64) -> String {
     format!("2025-07-{day:02}T{hour:02}:{minute:02}:00Z")
 }
 
-const VIEWS: [&str; 5] = ["modules", "wiki", "syllabus", "assignments", "feed"];
+pub(crate) const VIEWS: [&str; 5] = ["modules", "wiki", "syllabus", "assignments", "feed"];
 
 impl Seed {
     /// An empty seed (no accounts, courses or users).
     pub fn empty() -> Seed {
         Seed::default()
-    }
-
-    /// Deterministic demo data: root account 1 "Demo University" with sub-accounts
-    /// 2 "Faculty of Science" and 3 "Faculty of Arts"; terms 1 "Default Term",
-    /// 2 "Fall 2025", 3 "Spring 2026"; 60 courses (ids 1–60: 15 unpublished, 2 completed,
-    /// 1 deleted, the rest available) with real-looking names and codes and various
-    /// default views; 20 users (1 is the worker "Warden Worker", 2–7 teachers, 8–20
-    /// students) and a few enrollments per course.
-    pub fn demo() -> Seed {
-        let mut accounts = vec![
-            Account::new(1, "Demo University", None, None),
-            Account::new(2, "Faculty of Science", Some(1), Some(1)),
-            Account::new(3, "Faculty of Arts", Some(1), Some(1)),
-        ];
-        accounts[1].sis_account_id = Some("SCI".into());
-        accounts[2].sis_account_id = Some("ARTS".into());
-
-        let mut terms = vec![
-            Term::new(1, "Default Term", None, None),
-            Term::new(
-                2,
-                "Fall 2025",
-                Some("2025-08-25T00:00:00Z"),
-                Some("2025-12-19T23:59:59Z"),
-            ),
-            Term::new(
-                3,
-                "Spring 2026",
-                Some("2026-01-12T00:00:00Z"),
-                Some("2026-05-08T23:59:59Z"),
-            ),
-        ];
-        terms[1].sis_term_id = Some("2025FA".into());
-        terms[2].sis_term_id = Some("2026SP".into());
-
-        // (account, code, title, default_view, state, term)
-        // state: P available, U unpublished, C completed, D deleted.
-        #[rustfmt::skip]
-        let table: [(u64, &str, &str, usize, char, u64); 60] = [
-            (2, "BIO 101", "Introduction to Biology", 0, 'P', 3),
-            (2, "BIO 210", "Genetics", 1, 'P', 3),
-            (2, "BIO 305", "Molecular Cell Biology", 0, 'U', 3),
-            (2, "BIO 420", "Ecology Field Methods", 2, 'P', 3),
-            (2, "CHEM 101", "General Chemistry I", 0, 'P', 3),
-            (2, "CHEM 102", "General Chemistry II", 3, 'U', 3),
-            (2, "CHEM 240", "Organic Chemistry", 0, 'P', 3),
-            (2, "PHYS 101", "Mechanics", 1, 'P', 3),
-            (2, "PHYS 102", "Electricity and Magnetism", 0, 'P', 3),
-            (2, "PHYS 310", "Quantum Mechanics", 2, 'U', 3),
-            (2, "MATH 101", "Calculus I", 0, 'P', 3),
-            (2, "MATH 102", "Calculus II", 0, 'P', 3),
-            (2, "MATH 220", "Linear Algebra", 3, 'P', 3),
-            (2, "MATH 330", "Real Analysis", 4, 'U', 3),
-            (2, "MATH 410", "Numerical Methods", 0, 'U', 3),
-            (2, "STAT 200", "Introduction to Statistics", 1, 'P', 3),
-            (2, "STAT 310", "Regression Analysis", 0, 'C', 2),
-            (2, "CS 101", "Introduction to Programming", 0, 'P', 3),
-            (2, "CS 201", "Data Structures", 3, 'P', 3),
-            (2, "CS 310", "Operating Systems", 0, 'U', 3),
-            (2, "CS 340", "Databases", 1, 'P', 3),
-            (2, "CS 420", "Compilers", 2, 'P', 3),
-            (2, "GEOL 101", "Physical Geology", 0, 'P', 3),
-            (2, "ASTR 110", "The Solar System", 4, 'U', 3),
-            (2, "ENVS 150", "Environmental Science", 0, 'P', 3),
-            (2, "NEUR 250", "Foundations of Neuroscience", 1, 'D', 3),
-            (3, "HIST 101", "World History to 1500", 0, 'P', 3),
-            (3, "HIST 102", "World History since 1500", 0, 'U', 3),
-            (3, "HIST 230", "The Roman Republic", 1, 'P', 3),
-            (3, "HIST 340", "Modern Japan", 2, 'P', 3),
-            (3, "ENGL 101", "Academic Writing", 3, 'P', 3),
-            (3, "ENGL 210", "Shakespeare", 1, 'P', 3),
-            (3, "ENGL 340", "The Modern Novel", 0, 'U', 3),
-            (3, "PHIL 101", "Introduction to Philosophy", 2, 'P', 3),
-            (3, "PHIL 220", "Ethics", 0, 'P', 3),
-            (3, "PHIL 310", "Philosophy of Mind", 4, 'C', 2),
-            (3, "ART 110", "Drawing Fundamentals", 1, 'P', 3),
-            (3, "ART 250", "History of Photography", 0, 'U', 3),
-            (3, "MUS 101", "Music Theory I", 0, 'P', 3),
-            (3, "MUS 205", "Jazz History", 2, 'P', 3),
-            (3, "MUS 310", "Orchestration", 3, 'U', 3),
-            (3, "FREN 101", "Elementary French I", 0, 'P', 3),
-            (3, "SPAN 101", "Elementary Spanish I", 0, 'P', 3),
-            (3, "SPAN 201", "Intermediate Spanish", 1, 'P', 3),
-            (3, "THEA 120", "Acting I", 4, 'U', 3),
-            (3, "CLAS 105", "Greek Mythology", 0, 'P', 3),
-            (3, "LING 200", "Introduction to Linguistics", 2, 'P', 3),
-            (3, "FILM 150", "Film Analysis", 0, 'P', 3),
-            (3, "RELS 110", "World Religions", 1, 'P', 3),
-            (3, "ANTH 101", "Cultural Anthropology", 0, 'U', 3),
-            (1, "ORNT 100", "New Student Orientation", 1, 'P', 1),
-            (1, "LIB 101", "Library Research Skills", 0, 'P', 1),
-            (1, "ACAD 090", "Academic Integrity Tutorial", 0, 'P', 1),
-            (1, "TRN 001", "Canvas Training for Faculty", 1, 'U', 1),
-            (1, "HR 100", "Staff Onboarding", 0, 'P', 1),
-            (1, "IT 100", "Information Security Awareness", 3, 'P', 1),
-            (1, "ADV 200", "Career Development Workshop", 4, 'P', 1),
-            (1, "GRAD 500", "Graduate Research Methods", 2, 'P', 3),
-            (1, "", "Sandbox — Ada Lovelace", 4, 'U', 1),
-            (1, "", "Sandbox — Alan Turing", 4, 'P', 1),
-        ];
-
-        let mut courses = Vec::with_capacity(table.len());
-        for (i, (account, code, title, view, state, term)) in table.iter().enumerate() {
-            let id = i as u64 + 1;
-            let (name, course_code, sis) = if code.is_empty() {
-                let who = title
-                    .rsplit(' ')
-                    .next()
-                    .unwrap_or("user")
-                    .to_ascii_uppercase();
-                (title.to_string(), format!("SANDBOX-{who}"), None)
-            } else {
-                (
-                    format!("{code} — {title}"),
-                    code.to_string(),
-                    Some(code.replace(' ', "")),
-                )
-            };
-            let mut c = Course::new(id, name, course_code, *account, 1);
-            c.sis_course_id = sis;
-            c.default_view = VIEWS[*view].to_string();
-            c.enrollment_term_id = *term;
-            c.workflow_state = match state {
-                'P' => "available",
-                'C' => "completed",
-                'D' => "deleted",
-                _ => "unpublished",
-            }
-            .to_string();
-            if *term == 2 {
-                c.start_at = Some("2025-08-25T08:00:00Z".into());
-                c.end_at = Some("2025-12-19T17:00:00Z".into());
-            } else if *term == 3 && id.is_multiple_of(3) {
-                c.start_at = Some("2026-01-12T08:00:00Z".into());
-                c.end_at = Some("2026-05-08T17:00:00Z".into());
-            }
-            c.is_public = id.is_multiple_of(11);
-            c.apply_assignment_group_weights = id.is_multiple_of(4);
-            courses.push(c);
-        }
-
-        let mut users = vec![User::new(
-            WORKER_USER_ID,
-            "Warden",
-            "Worker",
-            "warden.worker",
-        )];
-        users[0].sis_user_id = None;
-        users[0].title = Some("Automation account".into());
-        #[rustfmt::skip]
-        let people: [(&str, &str, &str); 19] = [
-            ("Maria", "Garcia", "mgarcia"),
-            ("James", "Okafor", "jokafor"),
-            ("Wei", "Li", "wli"),
-            ("Sarah", "Thompson", "sthompson"),
-            ("Ahmed", "Hassan", "ahassan"),
-            ("Emily", "Novak", "enovak"),
-            ("Olivia", "Chen", "ochen"),
-            ("Noah", "Patel", "npatel"),
-            ("Ava", "Johnson", "ajohnson"),
-            ("Liam", "Nguyen", "lnguyen"),
-            ("Sophia", "Rossi", "srossi"),
-            ("Lukas", "Müller", "lmuller"),
-            ("Isabella", "Silva", "isilva"),
-            ("Ethan", "Kim", "ekim"),
-            ("Mia", "Kowalski", "mkowalski"),
-            ("Mateo", "Fernández", "mfernandez"),
-            ("Amara", "Mensah", "amensah"),
-            ("Yuki", "Tanaka", "ytanaka"),
-            ("Zoe", "Martin", "zmartin"),
-        ];
-        for (i, (first, last, login)) in people.iter().enumerate() {
-            let id = i as u64 + 2;
-            let mut u = User::new(id, first, last, *login);
-            if id <= 7 {
-                u.sis_user_id = Some(format!("F{id:04}"));
-                u.title = Some("Lecturer".into());
-            } else {
-                u.sis_user_id = Some(format!("S{id:04}"));
-            }
-            users.push(u);
-        }
-
-        let teachers: Vec<u64> = (2..=7).collect();
-        let students: Vec<u64> = (8..=20).collect();
-        let mut enrollments = Vec::new();
-        let mut next_id = 1;
-        for c in &courses {
-            if c.workflow_state == "deleted" {
-                continue;
-            }
-            let k = c.id as usize;
-            enrollments.push(Enrollment::new(
-                next_id,
-                c.id,
-                teachers[k % teachers.len()],
-                "TeacherEnrollment",
-            ));
-            next_id += 1;
-            if c.course_code.starts_with("SANDBOX") {
-                continue;
-            }
-            let count = 3 + k % 3;
-            let mut picked = Vec::new();
-            for j in 0..count {
-                let s = students[(k * 5 + j * 3) % students.len()];
-                if !picked.contains(&s) {
-                    picked.push(s);
-                }
-            }
-            for s in picked {
-                enrollments.push(Enrollment::new(next_id, c.id, s, "StudentEnrollment"));
-                next_id += 1;
-            }
-        }
-
-        Seed {
-            accounts,
-            terms,
-            courses,
-            users,
-            enrollments,
-        }
     }
 
     /// Adds `n` generated courses in `account_id` (ids continue after the existing ones),
@@ -577,36 +632,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn demo_is_plausible() {
-        let s = Seed::demo();
-        assert_eq!(s.accounts.len(), 3);
-        assert_eq!(s.courses.len(), 60);
-        let unpublished = s
-            .courses
-            .iter()
-            .filter(|c| c.workflow_state == "unpublished")
-            .count();
-        assert_eq!(unpublished, 15);
-        assert_eq!(s.users.len(), 20);
-        assert_eq!(s.users[0].name, "Warden Worker");
-        assert_eq!(s.courses[0].name, "BIO 101 — Introduction to Biology");
-        assert_eq!(s.courses[0].sis_course_id.as_deref(), Some("BIO101"));
-        // Deterministic.
-        assert_eq!(format!("{:?}", Seed::demo()), format!("{:?}", s));
-        // Distinct uuids.
-        let mut uuids: Vec<_> = s.courses.iter().map(|c| c.uuid.clone()).collect();
-        uuids.sort();
-        uuids.dedup();
-        assert_eq!(uuids.len(), 60);
-        assert!(s.enrollments.iter().all(|e| e.user_id != WORKER_USER_ID));
-    }
-
-    #[test]
     fn generated_courses() {
         let s = Seed::demo().with_generated_courses(2, 10, 3);
-        assert_eq!(s.courses.len(), 70);
-        let generated = &s.courses[60..];
-        assert_eq!(generated[0].id, 61);
+        let first = Seed::demo().courses.len();
+        assert_eq!(s.courses.len(), first + 10);
+        let generated = &s.courses[first..];
+        assert_eq!(generated[0].id, first as u64 + 1);
         assert_eq!(
             generated
                 .iter()
@@ -620,5 +651,19 @@ mod tests {
         let s = Seed::empty().with_generated_courses(7, 4, 9);
         assert_eq!(s.courses.len(), 4);
         assert!(s.courses.iter().all(|c| c.workflow_state == "unpublished"));
+    }
+
+    #[test]
+    fn enrollment_roles_and_expected_submissions() {
+        let e = Enrollment::new(1, 2, 3, "TaEnrollment").in_section(9);
+        assert_eq!(e.short_type(), "ta");
+        assert_eq!(e.role_id(), 5);
+        assert_eq!(e.course_section_id, Some(9));
+        let mut a = Assignment::new(1, 1, "Essay");
+        assert!(!a.expects_submission());
+        a.submission_types = vec!["online_upload".into(), "online_url".into()];
+        assert!(a.expects_submission());
+        a.submission_types = vec!["on_paper".into()];
+        assert!(!a.expects_submission());
     }
 }

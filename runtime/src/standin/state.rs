@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use super::params::decode_path_segment;
-use super::seed::{Account, Course, Enrollment, Seed, Term, User, WORKER_USER_ID};
+use super::seed::{
+    Account, Assignment, Course, Enrollment, Section, Seed, Submission, Term, User, WORKER_USER_ID,
+};
 
 #[derive(Debug, Default)]
 pub(crate) struct Data {
@@ -12,16 +14,97 @@ pub(crate) struct Data {
     pub(crate) courses: BTreeMap<u64, Course>,
     pub(crate) users: BTreeMap<u64, User>,
     pub(crate) enrollments: Vec<Enrollment>,
+    pub(crate) sections: BTreeMap<u64, Section>,
+    pub(crate) assignments: BTreeMap<u64, Assignment>,
+    /// By id.
+    pub(crate) submissions: BTreeMap<u64, Submission>,
+}
+
+/// Enrollment states that still belong to the course's roster.
+fn on_roster(e: &Enrollment) -> bool {
+    !matches!(e.enrollment_state.as_str(), "deleted" | "rejected")
 }
 
 impl Data {
+    /// Takes a seed as Canvas would hold it: every course has a section (a default
+    /// one, named after the course, is added where the seed has none), every
+    /// enrollment is in a section (its course's first unless it says), and every
+    /// student on the roster has a submission for every assignment that is not
+    /// deleted (`unsubmitted` where the seed has none; ids after the seed's).
     pub(crate) fn from_seed(seed: Seed) -> Data {
-        Data {
+        let mut data = Data {
             accounts: seed.accounts.into_iter().map(|a| (a.id, a)).collect(),
             terms: seed.terms.into_iter().map(|t| (t.id, t)).collect(),
             courses: seed.courses.into_iter().map(|c| (c.id, c)).collect(),
             users: seed.users.into_iter().map(|u| (u.id, u)).collect(),
             enrollments: seed.enrollments,
+            sections: seed.sections.into_iter().map(|s| (s.id, s)).collect(),
+            assignments: seed.assignments.into_iter().map(|a| (a.id, a)).collect(),
+            submissions: seed.submissions.into_iter().map(|s| (s.id, s)).collect(),
+        };
+        data.add_default_sections();
+        data.place_enrollments();
+        data.add_missing_submissions();
+        data
+    }
+
+    fn add_default_sections(&mut self) {
+        let mut next = self.sections.keys().max().copied().unwrap_or(0) + 1;
+        let bare: Vec<(u64, String)> = self
+            .courses
+            .values()
+            .filter(|c| !self.sections.values().any(|s| s.course_id == c.id))
+            .map(|c| (c.id, c.name.clone()))
+            .collect();
+        for (course, name) in bare {
+            self.sections.insert(next, Section::new(next, course, name));
+            next += 1;
+        }
+    }
+
+    fn place_enrollments(&mut self) {
+        let mut first: BTreeMap<u64, u64> = BTreeMap::new();
+        for s in self.sections.values() {
+            first.entry(s.course_id).or_insert(s.id);
+        }
+        for e in &mut self.enrollments {
+            if e.course_section_id.is_none() {
+                e.course_section_id = first.get(&e.course_id).copied();
+            }
+        }
+    }
+
+    fn add_missing_submissions(&mut self) {
+        let mut next = self.submissions.keys().max().copied().unwrap_or(0) + 1;
+        let have: std::collections::BTreeSet<(u64, u64)> = self
+            .submissions
+            .values()
+            .map(|s| (s.assignment_id, s.user_id))
+            .collect();
+        let mut missing = Vec::new();
+        for a in self.assignments.values() {
+            if a.workflow_state == "deleted" {
+                continue;
+            }
+            let mut students: Vec<u64> = self
+                .enrollments
+                .iter()
+                .filter(|e| e.course_id == a.course_id && e.kind == "StudentEnrollment")
+                .filter(|e| on_roster(e))
+                .map(|e| e.user_id)
+                .collect();
+            students.sort_unstable();
+            students.dedup();
+            for u in students {
+                if !have.contains(&(a.id, u)) {
+                    missing.push((a.id, u));
+                }
+            }
+        }
+        for (assignment, user) in missing {
+            self.submissions
+                .insert(next, Submission::new(next, assignment, user));
+            next += 1;
         }
     }
 
@@ -112,6 +195,46 @@ impl Data {
         self.users.get(&id).map(|u| u.id)
     }
 
+    /// Resolves a section path segment: digits or `sis_section_id:X`, active sections
+    /// of live courses only.
+    pub(crate) fn resolve_section(&self, raw: &str) -> Option<u64> {
+        let seg = decode_path_segment(raw).ok()?;
+        let section = if let Some(sis) = seg.strip_prefix("sis_section_id:") {
+            self.sections.values().find(|s| {
+                s.sis_section_id.as_deref() == Some(sis) && s.workflow_state != "deleted"
+            })?
+        } else {
+            self.sections.get(&parse_id(&seg)?)?
+        };
+        let live = self
+            .courses
+            .get(&section.course_id)
+            .is_some_and(|c| c.workflow_state != "deleted");
+        (live && section.workflow_state != "deleted").then_some(section.id)
+    }
+
+    /// Resolves an assignment path segment of a course: digits or
+    /// `sis_assignment_id:X`; deleted assignments are not found.
+    pub(crate) fn resolve_assignment(&self, course_id: u64, raw: &str) -> Option<u64> {
+        let seg = decode_path_segment(raw).ok()?;
+        let found = if let Some(sis) = seg.strip_prefix("sis_assignment_id:") {
+            self.assignments
+                .values()
+                .find(|a| a.course_id == course_id && a.sis_assignment_id.as_deref() == Some(sis))?
+        } else {
+            self.assignments.get(&parse_id(&seg)?)?
+        };
+        (found.course_id == course_id && found.workflow_state != "deleted").then_some(found.id)
+    }
+
+    /// The sections of a course, active ones only.
+    pub(crate) fn course_sections(&self, course_id: u64) -> Vec<&Section> {
+        self.sections
+            .values()
+            .filter(|s| s.course_id == course_id && s.workflow_state != "deleted")
+            .collect()
+    }
+
     /// Enrollments in non-deleted courses of these accounts.
     pub(crate) fn user_ids_in_accounts(&self, accounts: &[u64]) -> Vec<u64> {
         let mut ids: Vec<u64> = self
@@ -148,4 +271,52 @@ pub(crate) fn parse_id(s: &str) -> Option<u64> {
         return None;
     }
     s.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_seed_adds_what_canvas_always_has() {
+        let seed = Seed::from_json(
+            r#"{
+              "accounts": [{"id": 1, "name": "Root"}],
+              "courses": [{"id": 7, "name": "Biology", "account_id": 1},
+                          {"id": 8, "name": "Chemistry", "account_id": 1}],
+              "users": [{"id": 2, "name": "Ada Lovelace"}, {"id": 3, "name": "Alan Turing"}],
+              "sections": [{"id": 70, "course_id": 7, "name": "Bio A"}, {"id": 71, "course_id": 7, "name": "Bio B"}],
+              "enrollments": [
+                {"id": 1, "course_id": 7, "user_id": 2, "type": "StudentEnrollment"},
+                {"id": 2, "course_id": 7, "user_id": 3, "type": "StudentEnrollment", "course_section_id": 71},
+                {"id": 3, "course_id": 8, "user_id": 3, "type": "StudentEnrollment", "enrollment_state": "deleted"}],
+              "assignments": [{"id": 4, "course_id": 7, "name": "Essay"}, {"id": 5, "course_id": 8, "name": "Lab"},
+                              {"id": 6, "course_id": 7, "name": "Gone", "workflow_state": "deleted"}],
+              "submissions": [{"id": 40, "assignment_id": 4, "user_id": 2, "submitted_at": "2026-01-01"}]
+            }"#,
+        )
+        .unwrap();
+        let data = Data::from_seed(seed);
+        // Chemistry had no section: a default one, named after it.
+        let chem: Vec<&Section> = data.course_sections(8);
+        assert_eq!(chem.len(), 1);
+        assert_eq!((chem[0].id, chem[0].name.as_str()), (72, "Chemistry"));
+        let sections: Vec<Option<u64>> = data
+            .enrollments
+            .iter()
+            .map(|e| e.course_section_id)
+            .collect();
+        assert_eq!(sections, [Some(70), Some(71), Some(72)]);
+        // One submission per student on the roster and live assignment.
+        let subs: Vec<(u64, u64, u64, &str)> = data
+            .submissions
+            .values()
+            .map(|s| (s.id, s.assignment_id, s.user_id, s.workflow_state.as_str()))
+            .collect();
+        assert_eq!(subs, [(40, 4, 2, "submitted"), (41, 4, 3, "unsubmitted")]);
+        assert_eq!(data.resolve_section("71"), Some(71));
+        assert_eq!(data.resolve_assignment(7, "4"), Some(4));
+        assert_eq!(data.resolve_assignment(8, "4"), None);
+        assert_eq!(data.resolve_assignment(7, "6"), None);
+    }
 }

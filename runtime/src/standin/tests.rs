@@ -331,19 +331,19 @@ async fn published_filter() {
     assert_eq!(status, 200);
     let items = v.as_array().unwrap();
     // Canvas's scopes: unpublished = created/claimed, published = available/completed.
-    assert_eq!(items.len(), 15);
+    assert_eq!(items.len(), 16);
     assert!(items.iter().all(|c| c["workflow_state"] == "unpublished"));
 
     let (_, v) = get_json(&s, "/api/v1/accounts/1/courses?published=true&per_page=100").await;
     let items = v.as_array().unwrap();
-    assert_eq!(items.len(), 44);
+    assert_eq!(items.len(), 46);
     assert!(items
         .iter()
         .all(|c| c["workflow_state"] == "available" || c["workflow_state"] == "completed"));
 
     // No filter: everything but the deleted course.
     let (_, v) = get_json(&s, "/api/v1/accounts/1/courses?per_page=100").await;
-    assert_eq!(v.as_array().unwrap().len(), 59);
+    assert_eq!(v.as_array().unwrap().len(), 62);
 }
 
 #[tokio::test]
@@ -351,7 +351,7 @@ async fn account_courses_cover_sub_accounts_only_below() {
     let s = demo().await;
     let (_, v) = get_json(&s, "/api/v1/accounts/2/courses?per_page=100").await;
     let items = v.as_array().unwrap();
-    assert_eq!(items.len(), 25);
+    assert_eq!(items.len(), 26);
     assert!(items.iter().all(|c| c["account_id"] == 2));
     let (_, v) = get_json(
         &s,
@@ -710,7 +710,7 @@ async fn accounts_users_and_self() {
     assert_eq!(v["name"], "Maria Garcia");
 
     let (_, v) = get_json(&s, "/api/v1/accounts/1/users?per_page=100").await;
-    assert_eq!(v.as_array().unwrap().len(), 20);
+    assert_eq!(v.as_array().unwrap().len(), 22);
     assert!(v[0].get("email").is_none());
     let (_, v) = get_json(
         &s,

@@ -108,7 +108,7 @@ pub(crate) fn enrollment(e: &Enrollment, course: Option<&Course>) -> Value {
         "role": e.kind,
         "enrollment_state": e.enrollment_state,
         "root_account_id": course.map(|c| c.root_account_id),
-        "course_section_id": e.course_id,
+        "course_section_id": e.course_section_id,
         "limit_privileges_to_course_section": false,
     })
 }
