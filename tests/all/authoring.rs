@@ -210,3 +210,155 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// `PATH` with this warden first, for cargo's `warden exec` runner.
+fn path_with_warden() -> std::ffi::OsString {
+    let bin = Path::new(WARDEN).parent().unwrap().to_path_buf();
+    let mut paths = vec![bin];
+    paths.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(paths).unwrap()
+}
+
+#[test]
+fn issue_10_new_then_build_then_test_pass_for_every_template_outside_the_repository() {
+    let dir = TempDir::new("warden-authoring-new");
+    for template in ["report", "write", "blank"] {
+        let name = format!("my-{template}");
+        let (ok, stdout, stderr) = warden(
+            &[
+                "new".as_ref(),
+                name.as_ref(),
+                "--template".as_ref(),
+                template.as_ref(),
+                "--path".as_ref(),
+                dir.as_os_str(),
+            ],
+            None,
+        );
+        assert!(ok, "{template}: {stdout}\n{stderr}");
+        let crate_dir = dir.join(&name);
+        for next in ["warden build", "warden test", "warden pin"] {
+            assert!(
+                stdout.contains(next),
+                "{template}: the next commands: {stdout}"
+            );
+        }
+        let main_rs = std::fs::read_to_string(crate_dir.join("src/main.rs")).unwrap();
+        let job_toml = std::fs::read_to_string(crate_dir.join("job.toml")).unwrap();
+        assert!(
+            main_rs.lines().count() + job_toml.lines().count() <= 60,
+            "{template} is short"
+        );
+
+        // Refuses to overwrite.
+        let (ok, _, stderr) = warden(
+            &[
+                "new".as_ref(),
+                name.as_ref(),
+                "--path".as_ref(),
+                dir.as_os_str(),
+            ],
+            None,
+        );
+        assert!(
+            !ok && stderr.contains("already exists; warden new never overwrites"),
+            "{stderr}"
+        );
+
+        let (ok, stdout, stderr) = warden(&["build".as_ref(), crate_dir.as_os_str()], None);
+        assert!(ok, "{template}: {stdout}\n{stderr}");
+        assert!(
+            stdout.contains("sha256 ") && stdout.contains(&format!("ok: {name} loads")),
+            "{stdout}"
+        );
+        let manifest = crate_dir.join("job.toml");
+        let (ok, stdout, stderr) = warden(&["test".as_ref(), manifest.as_os_str()], None);
+        assert!(ok, "{template}: {stdout}\n{stderr}");
+        assert!(stdout.contains("1 passed, 0 failed"), "{stdout}");
+    }
+    // The crate's own `cargo test` runs on the host, in Warden's sandbox.
+    let out = std::process::Command::new(env!("CARGO"))
+        .arg("test")
+        .current_dir(dir.join("my-write"))
+        .env("PATH", path_with_warden())
+        .env("XDG_CACHE_HOME", cache_home())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("test result: ok. 2 passed"), "{stdout}");
+    // A bad name is refused as the manifest would refuse it.
+    let (ok, _, stderr) = warden(
+        &[
+            "new".as_ref(),
+            "My_Job".as_ref(),
+            "--path".as_ref(),
+            dir.as_os_str(),
+        ],
+        None,
+    );
+    assert!(
+        !ok && stderr.contains("invalid job name \"My_Job\""),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn issue_10_new_inside_a_workspace_joins_it_and_build_names_a_missing_member() {
+    let dir = TempDir::new("warden-authoring-workspace");
+    let sdk = Path::new(warden_test_artifacts::ROOT).join("guest-sdk");
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[workspace]\nresolver = \"2\"\nmembers = []\n\n[workspace.dependencies]\nwarden-sdk = {{ path = {:?} }}\nserde_json = \"1\"\n",
+            sdk.display().to_string()
+        ),
+    )
+    .unwrap();
+    let (ok, stdout, stderr) = warden(
+        &[
+            "new".as_ref(),
+            "inside".as_ref(),
+            "--path".as_ref(),
+            dir.as_os_str(),
+        ],
+        None,
+    );
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("Added inside to [workspace] members"),
+        "{stdout}"
+    );
+    let root = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+    assert!(root.contains("members = [\"inside\"]"), "{root}");
+    let member = std::fs::read_to_string(dir.join("inside/Cargo.toml")).unwrap();
+    assert!(member.contains("warden-sdk.workspace = true"), "{member}");
+    let job = std::fs::read_to_string(dir.join("inside/job.toml")).unwrap();
+    assert!(
+        job.contains("component = \"../target/wasm32-wasip2/release/inside.wasm\""),
+        "{job}"
+    );
+
+    // A crate the workspace does not list: warden build says so.
+    std::fs::create_dir_all(dir.join("stray/src")).unwrap();
+    std::fs::write(
+        dir.join("stray/Cargo.toml"),
+        "[package]\nname = \"stray\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("stray/src/main.rs"), "fn main() {}\n").unwrap();
+    let stray = dir.join("stray");
+    let (ok, _, stderr) = warden(&["build".as_ref(), stray.as_os_str()], None);
+    assert!(!ok);
+    assert!(
+        stderr.contains("is inside the cargo workspace")
+            && stderr.contains("but not one of its members"),
+        "{stderr}"
+    );
+}
