@@ -247,10 +247,13 @@ fn issue_10_new_then_build_then_test_pass_for_every_template_outside_the_reposit
         }
         let main_rs = std::fs::read_to_string(crate_dir.join("src/main.rs")).unwrap();
         let job_toml = std::fs::read_to_string(crate_dir.join("job.toml")).unwrap();
-        assert!(
-            main_rs.lines().count() + job_toml.lines().count() <= 60,
-            "{template} is short"
-        );
+        let lines = |text: &str| text.lines().filter(|l| !l.trim().is_empty()).count();
+        if template == "report" {
+            // The goal of issue 10: canvasapi's 20 lines of Python become
+            // under 40 lines in 2 files (the test hook aside).
+            let job = lines(&main_rs) - 2 + lines(&job_toml);
+            assert!(job < 40, "the report job is {job} lines");
+        }
 
         // Refuses to overwrite.
         let (ok, _, stderr) = warden(
@@ -293,6 +296,26 @@ fn issue_10_new_then_build_then_test_pass_for_every_template_outside_the_reposit
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("test result: ok. 2 passed"), "{stdout}");
+    // Without the wasm target, build says how to add it.
+    let fake = dir.join("fake-rustc");
+    std::fs::write(
+        &fake,
+        format!("#!/bin/sh\necho {}\n", dir.join("no-sysroot").display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = std::process::Command::new(WARDEN)
+        .args(["build"])
+        .arg(dir.join("my-blank"))
+        .env("RUSTC", &fake)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("add it with: rustup target add wasm32-wasip2"),
+        "{stderr}"
+    );
     // A bad name is refused as the manifest would refuse it.
     let (ok, _, stderr) = warden(
         &[
@@ -361,4 +384,73 @@ fn issue_10_new_inside_a_workspace_joins_it_and_build_names_a_missing_member() {
             && stderr.contains("but not one of its members"),
         "{stderr}"
     );
+}
+
+#[tokio::test]
+async fn issue_10_warden_standin_serves_a_seed_and_writes_a_ready_config() {
+    use tokio::io::AsyncBufReadExt;
+    let dir = TempDir::new("warden-authoring-standin");
+    let seed = dir.join("seed.json");
+    std::fs::write(
+        &seed,
+        r#"{"accounts": [{"id": 1, "name": "Mine"}], "terms": [{"id": 1, "name": "T"}],
+            "courses": [{"id": 42, "name": "My Course", "account_id": 1, "workflow_state": "available"}],
+            "users": [{"id": 1, "name": "Warden Worker", "login_id": "w"}]}"#,
+    )
+    .unwrap();
+    let config = dir.join("standin.toml");
+    let mut child = tokio::process::Command::new(WARDEN)
+        .args(["standin", "--seed"])
+        .arg(&seed)
+        .arg("--config")
+        .arg(&config)
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut base = None;
+    while let Ok(Ok(Some(line))) =
+        tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line()).await
+    {
+        if let Some(rest) = line.strip_prefix("The Canvas stand-in listens on ") {
+            base = rest.split_whitespace().next().map(str::to_string);
+        }
+        if line.starts_with("Run a job against it") {
+            break;
+        }
+    }
+    let base = base.expect("the URL is printed");
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.contains(&format!("base_url = {base:?}")), "{text}");
+    let token = std::fs::read_to_string(dir.join("standin.token")).unwrap();
+    let http = reqwest::Client::new();
+    let course = http
+        .get(format!("{base}/api/v1/courses/42"))
+        .bearer_auth(token.trim())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(course.status(), 200);
+    assert!(course.text().await.unwrap().contains("My Course"));
+    crate::support::signal(&child, "TERM");
+    let status = child.wait().await.unwrap();
+    assert!(status.success());
+
+    // A seed with a mistake: the file, line and column.
+    std::fs::write(
+        &seed,
+        "{\n  \"courses\": [\n    {\"id\": 1, \"nmae\": \"x\"}\n  ]\n}",
+    )
+    .unwrap();
+    let (ok, _, stderr) = warden(
+        &["standin".as_ref(), "--seed".as_ref(), seed.as_os_str()],
+        Some(&dir),
+    );
+    assert!(!ok);
+    assert!(
+        stderr.contains(&format!("{}: line 3", seed.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nmae"), "{stderr}");
 }

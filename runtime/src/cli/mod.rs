@@ -14,6 +14,7 @@ mod pin;
 mod run;
 mod scopes;
 mod serve;
+mod standin;
 mod test;
 mod toolchain;
 
@@ -88,6 +89,20 @@ enum Command {
         /// Warden source tree); default: the one this warden was built from.
         #[arg(long)]
         sdk: Option<PathBuf>,
+    },
+    /// Serve the built-in Canvas stand-in on 127.0.0.1, print its URL and
+    /// write a ready config, until Ctrl-C: run your own job against it.
+    Standin {
+        /// Seed data (JSON: accounts, terms, courses, users, enrollments,
+        /// sections, assignments, submissions); default: the demo data.
+        #[arg(long)]
+        seed: Option<PathBuf>,
+        /// The port; default: a free one.
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Where to write the config that points at it.
+        #[arg(long, default_value = "standin.toml")]
+        config: PathBuf,
     },
     /// Run a WASI command (a job crate's test binary) in the sandbox: the
     /// cargo runner that makes `cargo test` work in a job crate.
@@ -324,6 +339,14 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Build { path, pin } => build::build(&path, pin),
             Command::Exec { program, args } => exec::exec(&program, args).await,
+            Command::Standin { seed, port, config } => {
+                standin::standin(standin::StandinOptions {
+                    seed,
+                    port,
+                    config: Some(config),
+                })
+                .await
+            }
             Command::New {
                 name,
                 path,

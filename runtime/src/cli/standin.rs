@@ -54,9 +54,16 @@ pub async fn standin(options: StandinOptions) -> Result<ExitCode> {
             None => "its demo data".to_string(),
         }
     );
-    println!("Its token is in {}; a config that uses it is {}:\n", token_file.display(), config.display());
+    println!(
+        "Its token is in {}; a config that uses it is {}:\n",
+        token_file.display(),
+        config.display()
+    );
     print!("{text}");
-    println!("\nRun a job against it:\n  warden run <job.toml> --config {}", config.display());
+    println!(
+        "\nRun a job against it:\n  warden run <job.toml> --config {}",
+        config.display()
+    );
     println!("It answers a route it does not model with a 404 that says so. Ctrl-C stops it.");
     let mut terminate = signal(SignalKind::terminate()).context("SIGTERM handler")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("SIGINT handler")?;
@@ -71,6 +78,7 @@ pub async fn standin(options: StandinOptions) -> Result<ExitCode> {
 }
 
 fn load_seed(path: &Path) -> Result<Seed> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     Seed::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }

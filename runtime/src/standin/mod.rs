@@ -158,7 +158,17 @@ impl StandIn {
     /// Binds 127.0.0.1:0 and serves in a spawned tokio task. `token` is the only bearer
     /// token it accepts. Must be called inside a tokio runtime.
     pub async fn start(token: impl Into<String>, seed: Seed) -> std::io::Result<StandIn> {
-        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        StandIn::start_on(0, token, seed).await
+    }
+
+    /// Like [`StandIn::start`], on this port of 127.0.0.1 (0: any free one),
+    /// for `warden standin --port`.
+    pub async fn start_on(
+        port: u16,
+        token: impl Into<String>,
+        seed: Seed,
+    ) -> std::io::Result<StandIn> {
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             token: token.into(),
