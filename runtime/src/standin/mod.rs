@@ -72,7 +72,13 @@ mod time;
 mod views;
 
 #[cfg(test)]
+mod course_update_tests;
+#[cfg(test)]
+mod coursework_tests;
+#[cfg(test)]
 mod oauth_tests;
+#[cfg(test)]
+mod roster_tests;
 #[cfg(test)]
 mod tests;
 
@@ -100,7 +106,7 @@ pub use ratelimit::{request_cost, LeakyBucket, Throttle, ThrottleStatus};
 pub use record::{
     RecordedRequest, MAX_RECORDED_BODY, MAX_RECORDED_BODY_TOTAL, MAX_RECORDED_REQUESTS,
 };
-pub use reply::{JSON_CONTENT_TYPE, WWW_AUTHENTICATE_VALUE};
+pub use reply::{JSON_CONTENT_TYPE, STANDIN_HEADER, WWW_AUTHENTICATE_VALUE};
 pub use routes::DEFAULT_VIEWS;
 pub use seed::{
     Account, Assignment, Course, Enrollment, Section, Seed, Submission, Term, User,

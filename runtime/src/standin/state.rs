@@ -49,16 +49,15 @@ impl Data {
     }
 
     fn add_default_sections(&mut self) {
-        let mut next = self.sections.keys().max().copied().unwrap_or(0) + 1;
+        let first = self.sections.keys().max().copied().unwrap_or(0) + 1;
         let bare: Vec<(u64, String)> = self
             .courses
             .values()
             .filter(|c| !self.sections.values().any(|s| s.course_id == c.id))
             .map(|c| (c.id, c.name.clone()))
             .collect();
-        for (course, name) in bare {
-            self.sections.insert(next, Section::new(next, course, name));
-            next += 1;
+        for (id, (course, name)) in (first..).zip(bare) {
+            self.sections.insert(id, Section::new(id, course, name));
         }
     }
 
@@ -75,7 +74,7 @@ impl Data {
     }
 
     fn add_missing_submissions(&mut self) {
-        let mut next = self.submissions.keys().max().copied().unwrap_or(0) + 1;
+        let next = self.submissions.keys().max().copied().unwrap_or(0) + 1;
         let have: std::collections::BTreeSet<(u64, u64)> = self
             .submissions
             .values()
@@ -101,10 +100,9 @@ impl Data {
                 }
             }
         }
-        for (assignment, user) in missing {
+        for (id, (assignment, user)) in (next..).zip(missing) {
             self.submissions
-                .insert(next, Submission::new(next, assignment, user));
-            next += 1;
+                .insert(id, Submission::new(id, assignment, user));
         }
     }
 
