@@ -307,3 +307,22 @@ async fn a_seed_from_json_serves_like_canvas() {
     assert_eq!(v[0]["missing"], true);
     assert_eq!(v[0]["user_id"], 2);
 }
+
+#[tokio::test]
+async fn course_users_and_totals_count_the_current_roster() {
+    let s = demo().await;
+    let (_, v) = get_json(&s, "/api/v1/courses/1/users?per_page=100").await;
+    // Not 8 (completed), 11 (inactive) or 12 (deleted); 10 is invited.
+    let mut users = ids(&v, "id");
+    users.sort_unstable();
+    assert_eq!(users, [3, 7, 9, 10, 13, 16, 19, 21, 22]);
+    let (_, v) = get_json(
+        &s,
+        "/api/v1/courses/1/users?enrollment_state[]=completed&enrollment_state[]=deleted&include[]=enrollments",
+    )
+    .await;
+    assert_eq!(ids(&v, "id"), [8, 12]);
+    assert_eq!(v[1]["enrollments"][0]["enrollment_state"], "deleted");
+    let (_, v) = get_json(&s, "/api/v1/courses/1?include[]=total_students").await;
+    assert_eq!(v["total_students"], 5);
+}

@@ -250,11 +250,19 @@ impl Data {
         ids
     }
 
+    /// The course's students taking part (Canvas's `students`: not rejected,
+    /// completed, deleted or inactive).
     pub(crate) fn student_count(&self, course_id: u64) -> usize {
         let mut ids: Vec<u64> = self
             .enrollments
             .iter()
             .filter(|e| e.course_id == course_id && e.kind == "StudentEnrollment")
+            .filter(|e| {
+                !matches!(
+                    e.enrollment_state.as_str(),
+                    "rejected" | "completed" | "deleted" | "inactive"
+                )
+            })
             .map(|e| e.user_id)
             .collect();
         ids.sort_unstable();

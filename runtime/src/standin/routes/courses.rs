@@ -54,10 +54,16 @@ pub(super) fn course_users(ctx: &Ctx<'_>, id: &str) -> Reply {
             return Reply::not_found();
         };
         let types = ctx.query.list("enrollment_type");
+        // Canvas: users with active or invited enrollments unless `enrollment_state[]` says.
+        let mut states = ctx.query.list("enrollment_state");
+        if states.is_empty() {
+            states = vec!["active".into(), "invited".into()];
+        }
         let enrollments: Vec<&crate::standin::seed::Enrollment> = data
             .enrollments
             .iter()
             .filter(|e| e.course_id == id)
+            .filter(|e| states.contains(&e.enrollment_state))
             .filter(|e| {
                 types.is_empty()
                     || types
