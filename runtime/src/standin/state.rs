@@ -177,7 +177,11 @@ impl Data {
 
     /// Resolves a user path segment: digits, `self`, `sis_user_id:X` or `sis_login_id:X`.
     pub(crate) fn resolve_user(&self, raw: &str) -> Option<u64> {
-        let seg = decode_path_segment(raw).ok()?;
+        self.resolve_user_ref(&decode_path_segment(raw).ok()?)
+    }
+
+    /// Like [`Data::resolve_user`], for a value already decoded (a query parameter).
+    pub(crate) fn resolve_user_ref(&self, seg: &str) -> Option<u64> {
         let id = if seg == "self" {
             WORKER_USER_ID
         } else if let Some(sis) = seg.strip_prefix("sis_user_id:") {
@@ -188,7 +192,7 @@ impl Data {
         } else if let Some(login) = seg.strip_prefix("sis_login_id:") {
             self.users.values().find(|u| u.login_id == login)?.id
         } else {
-            parse_id(&seg)?
+            parse_id(seg)?
         };
         self.users.get(&id).map(|u| u.id)
     }

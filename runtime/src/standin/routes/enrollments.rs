@@ -145,7 +145,7 @@ fn in_context(e: &Enrollment, context: Context) -> bool {
 fn list(ctx: &Ctx<'_>, data: &Data, context: Context) -> Reply {
     let user_filter = match (context, ctx.query.text("user_id")) {
         (Context::User(_), _) | (_, None) => None,
-        (_, Some(raw)) => match data.resolve_user(&raw) {
+        (_, Some(raw)) => match data.resolve_user_ref(raw.trim()) {
             Some(u) => Some(u),
             None => return Reply::not_found(),
         },

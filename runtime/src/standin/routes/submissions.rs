@@ -7,7 +7,6 @@ use serde_json::{json, Value};
 
 use super::{live_course, Ctx, Reply};
 use crate::standin::paginate::MAX_PER_PAGE;
-use crate::standin::params::decode_path_segment;
 use crate::standin::seed::{Assignment, Enrollment, Submission, WORKER_USER_ID};
 use crate::standin::state::{parse_id, Data};
 use crate::standin::time::normalize_time;
@@ -141,13 +140,7 @@ pub(super) fn assignment_submission(ctx: &Ctx<'_>, course: &str, id: &str, user:
 /// (or drop out), `self` is the worker.
 fn map_user_ids(data: &Data, raw: &[String]) -> Vec<u64> {
     raw.iter()
-        .filter_map(|r| {
-            let text = decode_path_segment(r).unwrap_or_else(|_| r.clone());
-            match parse_id(text.trim()) {
-                Some(id) => Some(id),
-                None => data.resolve_user(text.trim()),
-            }
-        })
+        .filter_map(|r| parse_id(r.trim()).or_else(|| data.resolve_user_ref(r.trim())))
         .collect()
 }
 
