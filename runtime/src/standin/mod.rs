@@ -3,7 +3,8 @@
 //!
 //! One implementation serves the integration tests (which assert on what really
 //! reached it, through [`StandIn::requests`]) and `warden demo` (which runs the example
-//! jobs against [`Seed::demo`]).
+//! jobs against [`Seed::demo`]). Fixtures written by hand load with
+//! [`Seed::from_json`].
 //!
 //! ```no_run
 //! # async fn f() -> std::io::Result<()> {
@@ -30,8 +31,14 @@
 //! allows include parameters.
 //!
 //! Endpoints (under `/api/v1`; ids may be digits, `self` for accounts and users,
-//! `sis_course_id:X`, `sis_account_id:X`, `sis_user_id:X`, `sis_login_id:X`; an
-//! optional `.json` suffix; HEAD on every GET route; every list paginated):
+//! `sis_course_id:X`, `sis_account_id:X`, `sis_user_id:X`, `sis_login_id:X`,
+//! `sis_section_id:X`, `sis_assignment_id:X`; an optional `.json` suffix; HEAD on
+//! every GET route; every list paginated with `page`, `per_page` (10 by default, at
+//! most 100) and a `Link` header, unless it says otherwise). The answers are an
+//! admin's (the worker is a root admin). A modelled route with an id that does not
+//! exist gets Canvas's 404 (`The specified resource does not exist.`); any other
+//! method or path gets a 404 that says the stand-in has no such route, with the
+//! header [`STANDIN_HEADER`] `no-route`:
 //!
 //! | method | path | notes |
 //! | --- | --- | --- |
@@ -40,12 +47,27 @@
 //! | GET | `/accounts/:id/sub_accounts` | direct children; `recursive=true` for all |
 //! | GET | `/accounts/:id/courses` | account + sub-accounts; `published`, `state[]`, `search_term`, `enrollment_term_id`, `sort`, `order`, `include[]=term,total_students` |
 //! | GET | `/accounts/:id/users` | `search_term`, `sort`, `order`, `include[]=email` |
-//! | GET | `/courses/:id` | 404 when deleted; `include[]` as above |
-//! | PUT | `/courses/:id` | `course[name, course_code, default_view, is_public, start_at, end_at, sis_course_id, event]`, `offer` |
+//! | GET | `/courses/:id` | 404 when deleted; `include[]=term,total_students,syllabus_body,public_description` |
+//! | PUT | `/courses/:id` | `course[…]`: `name`, `course_code`, `start_at`, `end_at` (end before start is refused), `license` (unknown → `private`), `is_public`, `is_public_to_auth_users`, `public_syllabus`, `public_syllabus_to_auth`, `public_description`, `allow_student_wiki_edits`, `allow_wiki_comments`, `allow_student_forum_attachments`, `open_enrollment`, `self_enrollment`, `restrict_enrollments_to_course_dates`, `term_id` / `enrollment_term_id` (id or `sis_term_id:X`; unknown → 404, blank → default term), `sis_course_id`, `integration_id` (taken → 400), `hide_final_grades`, `apply_assignment_group_weights`, `time_zone` (IANA; unknown → the account's), `default_view` (checked), `syllabus_body`, `grading_standard_id`, `course_format` (`on_campus`, `online`, `blended`; else none), `event` (`offer`, `claim`, `conclude`, `delete`, `undelete`, which alone reaches a deleted course); `offer` |
 //! | DELETE | `/courses/:id` | `event=delete` or `event=conclude` |
-//! | GET | `/courses/:id/users` | `enrollment_type[]`, `search_term`, `include[]=email,enrollments` |
+//! | GET | `/courses/:id/users` | `enrollment_type[]`, `enrollment_state[]` (default active and invited), `search_term`, `include[]=email,enrollments` |
+//! | GET | `/courses/:id/enrollments` | `type[]`, `role[]`, `role_id[]`, `state[]` (default: all but rejected, completed, deleted; with `user_id`: active and invited), `user_id`, `include[]=email,avatar_url`; by type, sortable name, id; each with its `user`, students with `grades` |
+//! | GET | `/sections/:id/enrollments` | as above, one section |
+//! | GET | `/users/:id/enrollments` | `type[]`, `role[]`, `state[]` (default active and invited; for `self` checked, with `current_and_invited`, `current_and_future`, `current_and_concluded`) |
+//! | GET | `/courses/:id/sections` | by name; `search_term`, `all` (no pagination), `include[]=students,total_students,enrollments,avatar_url,email` |
+//! | GET | `/courses/:course_id/sections/:id` | the course's sections only; `include[]` as above |
+//! | GET | `/sections/:id` | `include[]` as above |
+//! | GET | `/courses/:id/assignments` | not deleted, by position; `search_term`, `order_by=position,name,due_at`, `bucket=past,overdue,undated,ungraded,unsubmitted,upcoming,future` (as for an admin who is no student), `assignment_ids[]` (at most 100; unknown ones → 400) |
+//! | GET | `/courses/:course_id/assignments/:id` | 404 when deleted |
+//! | GET | `/courses/:course_id/assignments/:id/submissions` | the students taking part (not completed, inactive, rejected or deleted), by user id; `include[]=user,assignment,course,submission_comments,submission_history` |
+//! | GET | `/courses/:course_id/assignments/:id/submissions/:user_id` | a student of the course (else 404); a blank one (no id) when none is stored; `include[]` as above |
+//! | GET | `/courses/:id/students/submissions` | published assignments; `student_ids[]` (ids, SIS ids, or `all`; none means the worker, who is no student: 401, as from Canvas; at most 100), `assignment_ids[]` (unknown or unpublished → 403), `workflow_state`, `enrollment_state=active,concluded`, `submitted_since`, `graded_since`, `order=id,graded_at`, `order_direction`, `grouped` (a page of students, each with `section_id` and `submissions`), `include[]` as above |
+//! | GET | `/sections/:id/students/submissions` | as above, one section's students |
 //! | GET | `/users/:id` | |
 //! | GET | `/users/:id/profile` | |
+//!
+//! Submissions' `late` and `missing` follow the due dates and the stand-in's clock
+//! (real time plus [`StandIn::advance_clock`]), unless the seed says.
 //!
 //! And Canvas's OAuth2 provider, outside `/api/v1`, without a bearer token
 //! (see [`DeveloperKey`]):
@@ -72,7 +94,13 @@ mod time;
 mod views;
 
 #[cfg(test)]
+mod course_update_tests;
+#[cfg(test)]
+mod coursework_tests;
+#[cfg(test)]
 mod oauth_tests;
+#[cfg(test)]
+mod roster_tests;
 #[cfg(test)]
 mod tests;
 
@@ -100,7 +128,7 @@ pub use ratelimit::{request_cost, LeakyBucket, Throttle, ThrottleStatus};
 pub use record::{
     RecordedRequest, MAX_RECORDED_BODY, MAX_RECORDED_BODY_TOTAL, MAX_RECORDED_REQUESTS,
 };
-pub use reply::{JSON_CONTENT_TYPE, WWW_AUTHENTICATE_VALUE};
+pub use reply::{JSON_CONTENT_TYPE, STANDIN_HEADER, WWW_AUTHENTICATE_VALUE};
 pub use routes::DEFAULT_VIEWS;
 pub use seed::{
     Account, Assignment, Course, Enrollment, Section, Seed, Submission, Term, User,

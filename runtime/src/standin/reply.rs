@@ -67,6 +67,31 @@ impl Reply {
         )
     }
 
+    /// The answer to a method + path the stand-in does not model: a 404 that says
+    /// so (and [`STANDIN_HEADER`] `no-route`), so that it is not taken for Canvas's.
+    pub(crate) fn no_route(method: &str, raw_path: &str) -> Reply {
+        Reply::error(
+            StatusCode::NOT_FOUND,
+            &format!(
+                "the stand-in has no route for {method} {raw_path} (Warden's Canvas stand-in models only the endpoints listed in its docs; add a canned response to the test's fixtures for this one)"
+            ),
+        )
+        .with_header(HeaderName::from_static(STANDIN_HEADER), "no-route")
+    }
+
+    /// Canvas's `render_unauthorized_action` for an API request.
+    pub(crate) fn unauthorized() -> Reply {
+        Reply::json(
+            StatusCode::UNAUTHORIZED,
+            &json!({"status": "unauthorized", "errors": [{"message": "user not authorized to perform that action"}]}),
+        )
+    }
+
+    /// A bare `{key: text}` body, as some Canvas controllers answer errors.
+    pub(crate) fn bare(status: StatusCode, key: &str, text: &str) -> Reply {
+        Reply::json(status, &json!({ key: text }))
+    }
+
     /// A 400 for a request the stand-in cannot make sense of.
     pub(crate) fn bad_request(message: &str) -> Reply {
         Reply::error(StatusCode::BAD_REQUEST, message)
@@ -118,6 +143,10 @@ impl Reply {
         )
     }
 }
+
+/// The header on the stand-in's own answers that are not Canvas's (lower case, as
+/// HTTP/2 and the `http` crate write names); its value says why (`no-route`).
+pub const STANDIN_HEADER: &str = "x-warden-standin";
 
 /// The `WWW-Authenticate` header Canvas sends with a 401.
 pub const WWW_AUTHENTICATE_VALUE: &str = "Bearer realm=\"canvas-lms\"";

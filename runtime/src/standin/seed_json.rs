@@ -66,7 +66,8 @@ impl SeedError {
 }
 
 impl Seed {
-    /// Reads a seed from JSON: an object with any of the lists `accounts`, `terms`,
+    /// Reads a seed from JSON (`runtime/src/standin/example_seed.json` is an example):
+    /// an object with any of the lists `accounts`, `terms`,
     /// `courses`, `users`, `enrollments`, `sections`, `assignments`, `submissions`,
     /// each of objects with the fields of [`super::Account`], [`super::Course`], ….
     /// Unknown fields are refused; left-out fields take Canvas's defaults (ids give
@@ -611,6 +612,22 @@ mod tests {
         );
         assert_eq!(seed.submissions[0].workflow_state, "graded");
         assert_eq!(seed.submissions[0].grade.as_deref(), Some("8.5"));
+    }
+
+    #[test]
+    fn the_example_seed_file_loads() {
+        let seed = Seed::from_json(include_str!("example_seed.json")).unwrap();
+        assert_eq!(seed.courses.len(), 2);
+        assert_eq!(seed.courses[1].enrollment_term_id, 1);
+        assert_eq!(
+            seed.assignments[0].due_at.as_deref(),
+            Some("2027-02-05T22:00:00Z")
+        );
+        assert_eq!(seed.submissions[0].workflow_state, "graded");
+        assert_eq!(
+            seed.submissions[0].submission_type.as_deref(),
+            Some("online_upload")
+        );
     }
 
     #[test]

@@ -49,16 +49,15 @@ impl Data {
     }
 
     fn add_default_sections(&mut self) {
-        let mut next = self.sections.keys().max().copied().unwrap_or(0) + 1;
+        let first = self.sections.keys().max().copied().unwrap_or(0) + 1;
         let bare: Vec<(u64, String)> = self
             .courses
             .values()
             .filter(|c| !self.sections.values().any(|s| s.course_id == c.id))
             .map(|c| (c.id, c.name.clone()))
             .collect();
-        for (course, name) in bare {
-            self.sections.insert(next, Section::new(next, course, name));
-            next += 1;
+        for (id, (course, name)) in (first..).zip(bare) {
+            self.sections.insert(id, Section::new(id, course, name));
         }
     }
 
@@ -75,7 +74,7 @@ impl Data {
     }
 
     fn add_missing_submissions(&mut self) {
-        let mut next = self.submissions.keys().max().copied().unwrap_or(0) + 1;
+        let next = self.submissions.keys().max().copied().unwrap_or(0) + 1;
         let have: std::collections::BTreeSet<(u64, u64)> = self
             .submissions
             .values()
@@ -101,10 +100,9 @@ impl Data {
                 }
             }
         }
-        for (assignment, user) in missing {
+        for (id, (assignment, user)) in (next..).zip(missing) {
             self.submissions
-                .insert(next, Submission::new(next, assignment, user));
-            next += 1;
+                .insert(id, Submission::new(id, assignment, user));
         }
     }
 
@@ -179,7 +177,11 @@ impl Data {
 
     /// Resolves a user path segment: digits, `self`, `sis_user_id:X` or `sis_login_id:X`.
     pub(crate) fn resolve_user(&self, raw: &str) -> Option<u64> {
-        let seg = decode_path_segment(raw).ok()?;
+        self.resolve_user_ref(&decode_path_segment(raw).ok()?)
+    }
+
+    /// Like [`Data::resolve_user`], for a value already decoded (a query parameter).
+    pub(crate) fn resolve_user_ref(&self, seg: &str) -> Option<u64> {
         let id = if seg == "self" {
             WORKER_USER_ID
         } else if let Some(sis) = seg.strip_prefix("sis_user_id:") {
@@ -190,7 +192,7 @@ impl Data {
         } else if let Some(login) = seg.strip_prefix("sis_login_id:") {
             self.users.values().find(|u| u.login_id == login)?.id
         } else {
-            parse_id(&seg)?
+            parse_id(seg)?
         };
         self.users.get(&id).map(|u| u.id)
     }
@@ -252,11 +254,19 @@ impl Data {
         ids
     }
 
+    /// The course's students taking part (Canvas's `students`: not rejected,
+    /// completed, deleted or inactive).
     pub(crate) fn student_count(&self, course_id: u64) -> usize {
         let mut ids: Vec<u64> = self
             .enrollments
             .iter()
             .filter(|e| e.course_id == course_id && e.kind == "StudentEnrollment")
+            .filter(|e| {
+                !matches!(
+                    e.enrollment_state.as_str(),
+                    "rejected" | "completed" | "deleted" | "inactive"
+                )
+            })
             .map(|e| e.user_id)
             .collect();
         ids.sort_unstable();

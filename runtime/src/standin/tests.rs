@@ -8,9 +8,9 @@ use tokio::net::TcpStream;
 
 use super::*;
 
-const TOKEN: &str = "s3cr3t-test-token";
+pub(super) const TOKEN: &str = "s3cr3t-test-token";
 
-async fn demo() -> StandIn {
+pub(super) async fn demo() -> StandIn {
     StandIn::start(TOKEN, Seed::demo())
         .await
         .expect("start stand-in")
@@ -24,7 +24,7 @@ pub(super) fn client() -> reqwest::Client {
         .expect("client")
 }
 
-async fn send(s: &StandIn, method: &str, path_and_query: &str) -> reqwest::Response {
+pub(super) async fn send(s: &StandIn, method: &str, path_and_query: &str) -> reqwest::Response {
     client()
         .request(
             method.parse().expect("method"),
@@ -36,7 +36,7 @@ async fn send(s: &StandIn, method: &str, path_and_query: &str) -> reqwest::Respo
         .expect("request")
 }
 
-async fn get_json(s: &StandIn, path_and_query: &str) -> (u16, Value) {
+pub(super) async fn get_json(s: &StandIn, path_and_query: &str) -> (u16, Value) {
     let r = send(s, "GET", path_and_query).await;
     let status = r.status().as_u16();
     let v = body_json(r).await;
@@ -44,13 +44,13 @@ async fn get_json(s: &StandIn, path_and_query: &str) -> (u16, Value) {
 }
 
 /// The body as JSON (reqwest is built without its `json` feature).
-async fn body_json(r: reqwest::Response) -> Value {
+pub(super) async fn body_json(r: reqwest::Response) -> Value {
     let bytes = r.bytes().await.expect("body");
     serde_json::from_slice(&bytes)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&bytes)))
 }
 
-fn header<'a>(r: &'a reqwest::Response, name: &str) -> Option<&'a str> {
+pub(super) fn header<'a>(r: &'a reqwest::Response, name: &str) -> Option<&'a str> {
     r.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -103,7 +103,7 @@ fn raw_header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
 }
 
 /// The URL with the given rel in a Link header.
-fn link_rel(link: &str, rel: &str) -> Option<String> {
+pub(super) fn link_rel(link: &str, rel: &str) -> Option<String> {
     link.split(',').find_map(|part| {
         let (url, params) = part.split_once(';')?;
         (params.trim() == format!("rel=\"{rel}\"")).then(|| {
@@ -597,11 +597,14 @@ async fn not_found_has_canvas_shape() {
         "/api/v1/courses/26", // deleted
         "/api/v1/courses/abc",
         "/api/v1/courses/99999999999999999999999",
-        "/api/v1/nothing/here",
-        "/api/v2/courses/1",
-        "/",
         "/api/v1/accounts/42",
         "/api/v1/users/77",
+        "/api/v1/courses/9999/enrollments",
+        "/api/v1/sections/9999",
+        "/api/v1/courses/1/sections/21", // course 2's section
+        "/api/v1/courses/1/assignments/9999",
+        "/api/v1/courses/2/assignments/1", // course 1's assignment
+        "/api/v1/courses/1/assignments/1/submissions/3", // a teacher, no student
     ] {
         let r = send(&s, "GET", path).await;
         assert_eq!(r.status().as_u16(), 404, "{path}");
@@ -609,11 +612,52 @@ async fn not_found_has_canvas_shape() {
             header(&r, "content-type"),
             Some("application/json; charset=utf-8")
         );
+        assert_eq!(header(&r, STANDIN_HEADER), None, "{path}");
         assert_eq!(body_json(r).await, expected, "{path}");
     }
-    // A known path with a method it does not take.
-    let r = send(&s, "POST", "/api/v1/courses/1").await;
+}
+
+#[tokio::test]
+async fn a_route_the_stand_in_does_not_model_says_so() {
+    let s = demo().await;
+    for (method, path) in [
+        ("GET", "/api/v1/nothing/here"),
+        ("GET", "/api/v1/courses/1/modules"),
+        ("GET", "/api/v2/courses/1"),
+        ("GET", "/"),
+        ("GET", "/api/v1/courses//5"),
+        // A known path with a method it does not take.
+        ("POST", "/api/v1/courses/1"),
+        ("DELETE", "/api/v1/courses/1/assignments/1"),
+    ] {
+        let r = send(&s, method, path).await;
+        assert_eq!(r.status().as_u16(), 404, "{method} {path}");
+        assert_eq!(header(&r, "x-warden-standin"), Some("no-route"));
+        assert_eq!(
+            header(&r, "content-type"),
+            Some("application/json; charset=utf-8")
+        );
+        let expected = format!(
+            "the stand-in has no route for {method} {path} (Warden's Canvas stand-in models only the endpoints listed in its docs; add a canned response to the test's fixtures for this one)"
+        );
+        assert_eq!(
+            body_json(r).await,
+            json!({"errors": [{"message": expected}]}),
+            "{method} {path}"
+        );
+    }
+    // HEAD answers as GET, without the body.
+    let r = send(&s, "HEAD", "/api/v1/courses/1/modules").await;
     assert_eq!(r.status().as_u16(), 404);
+    assert_eq!(header(&r, "x-warden-standin"), Some("no-route"));
+    // The raw path as received, percent-encoding kept.
+    let r = send(&s, "GET", "/api/v1/caf%C3%A9?x=1").await;
+    let v = body_json(r).await;
+    let msg = v["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with("the stand-in has no route for GET /api/v1/caf%C3%A9 ("),
+        "{msg}"
+    );
 }
 
 #[tokio::test]
