@@ -7,16 +7,8 @@
 
 use serde_json::{json, Value};
 
-use super::tests::{demo, get_json};
+use super::tests::{demo, get_json, ids};
 use super::*;
-
-fn ids(v: &Value, key: &str) -> Vec<u64> {
-    v.as_array()
-        .unwrap_or_else(|| panic!("not an array: {v}"))
-        .iter()
-        .map(|x| x[key].as_u64().unwrap())
-        .collect()
-}
 
 #[tokio::test]
 async fn course_assignments_in_order_with_search() {

@@ -6,16 +6,8 @@
 
 use serde_json::{json, Value};
 
-use super::tests::{body_json, demo, get_json, header, link_rel, send};
+use super::tests::{body_json, demo, get_json, header, ids, link_rel, send};
 use super::*;
-
-fn ids(v: &Value, key: &str) -> Vec<u64> {
-    v.as_array()
-        .unwrap_or_else(|| panic!("not an array: {v}"))
-        .iter()
-        .map(|x| x[key].as_u64().unwrap())
-        .collect()
-}
 
 #[tokio::test]
 async fn course_enrollments_default_to_the_current_roster_in_canvas_order() {

@@ -43,6 +43,15 @@ pub(super) async fn get_json(s: &StandIn, path_and_query: &str) -> (u16, Value) 
     (status, v)
 }
 
+/// The `key` of every object of a JSON array.
+pub(super) fn ids(v: &Value, key: &str) -> Vec<u64> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not an array: {v}"))
+        .iter()
+        .map(|x| x[key].as_u64().unwrap())
+        .collect()
+}
+
 /// The body as JSON (reqwest is built without its `json` feature).
 pub(super) async fn body_json(r: reqwest::Response) -> Value {
     let bytes = r.bytes().await.expect("body");

@@ -180,17 +180,10 @@ pub(super) fn account_users(ctx: &Ctx<'_>, id: &str) -> Reply {
         let mut users: Vec<&crate::standin::seed::User> = in_scope
             .iter()
             .filter_map(|u| data.users.get(u))
-            .filter(|u| match &search {
-                None => true,
-                Some(s) => {
-                    u.name.to_lowercase().contains(s)
-                        || u.sortable_name.to_lowercase().contains(s)
-                        || u.login_id.to_lowercase().contains(s)
-                        || u.email.to_lowercase().contains(s)
-                        || u.sis_user_id
-                            .as_ref()
-                            .is_some_and(|x| x.to_lowercase().contains(s))
-                }
+            .filter(|u| {
+                search
+                    .as_ref()
+                    .is_none_or(|s| super::user_matches(u, s, true))
             })
             .collect();
         let sort = ctx.query.text("sort");

@@ -77,16 +77,10 @@ pub(super) fn course_users(ctx: &Ctx<'_>, id: &str) -> Reply {
         let mut users: Vec<&crate::standin::seed::User> = user_ids
             .iter()
             .filter_map(|u| data.users.get(u))
-            .filter(|u| match &search {
-                None => true,
-                Some(s) => {
-                    u.name.to_lowercase().contains(s)
-                        || u.login_id.to_lowercase().contains(s)
-                        || u.email.to_lowercase().contains(s)
-                        || u.sis_user_id
-                            .as_ref()
-                            .is_some_and(|x| x.to_lowercase().contains(s))
-                }
+            .filter(|u| {
+                search
+                    .as_ref()
+                    .is_none_or(|s| super::user_matches(u, s, false))
             })
             .collect();
         users.sort_by(|a, b| {

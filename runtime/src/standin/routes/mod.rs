@@ -227,6 +227,18 @@ fn form_params(body: &[u8]) -> Result<Params, Reply> {
     Ok(Params::from_pairs(&pairs))
 }
 
+/// Whether a user matches a lower-cased `search_term`: in the name, the
+/// login id, the email or the SIS id (and, for an account's users, the
+/// sortable name).
+pub(crate) fn user_matches(u: &super::seed::User, term: &str, sortable_name: bool) -> bool {
+    let has = |text: &str| text.to_lowercase().contains(term);
+    has(&u.name)
+        || (sortable_name && has(&u.sortable_name))
+        || has(&u.login_id)
+        || has(&u.email)
+        || u.sis_user_id.as_deref().is_some_and(has)
+}
+
 #[cfg(test)]
 mod tests {
     use super::api_segments;
