@@ -137,8 +137,9 @@ impl Sandbox {
     pub fn load_job(&self, manifest: &Manifest) -> Result<JobComponent, FileError> {
         if !manifest.component.exists() {
             return Err(manifest.component_error(format!(
-                "component {} does not exist; build the job first (cargo build --release in jobs/)",
-                manifest.component.display()
+                "component {} does not exist; build the job first (`warden build <the job's crate>`, which names what is wrong when the build lands elsewhere){}",
+                manifest.component.display(),
+                missing_component_hint(&manifest.component)
             )));
         }
         let component = self
@@ -251,6 +252,36 @@ impl Refused {
 
 /// Decides whether a job may import the interface `name`
 /// (`package:namespace/interface@version`).
+/// What the folder a missing component was expected in says about it: a
+/// component of a near name (cargo names the file after the `[[bin]]`
+/// name, `my_job.wasm` for `my-job` when the bin says so), or no build
+/// there at all (a crate that is not a member of its workspace builds
+/// into the workspace's target folder, or not at all).
+fn missing_component_hint(component: &Path) -> String {
+    let (Some(dir), Some(name)) = (component.parent(), component.file_name()) else {
+        return String::new();
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return format!(
+            "; {} does not exist either, so nothing was built there: check that the job's crate is a member of its cargo workspace and that the path is relative to the manifest's folder",
+            dir.display()
+        );
+    };
+    let built: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".wasm"))
+        .collect();
+    let name = name.to_string_lossy();
+    match crate::suggest::closest(&name, built.iter().map(String::as_str)) {
+        Some(close) => format!(
+            "; {} has {close}: did you mean that? (cargo names the file after the crate's [[bin]] name)",
+            dir.display()
+        ),
+        None => String::new(),
+    }
+}
+
 pub fn vet_import(name: &str) -> Result<(), Refused> {
     let unversioned = name.split('@').next().unwrap_or(name);
     let allowed_wasi = [

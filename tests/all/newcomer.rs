@@ -188,3 +188,39 @@ async fn issue_10_collect_denials_gathers_every_missing_scope_in_one_run() {
         .collect();
     assert_eq!(sent, ["GET /api/v1/courses/1"]);
 }
+
+#[test]
+fn issue_10_a_missing_component_with_a_near_name_beside_it_is_named() {
+    let dir = TempDir::new("warden-newcomer-component");
+    let release = dir.join("target/wasm32-wasip2/release");
+    std::fs::create_dir_all(&release).unwrap();
+    std::fs::copy(
+        warden_test_artifacts::MISBEHAVE,
+        release.join("my_job.wasm"),
+    )
+    .unwrap();
+    let config = dir.join("warden.toml");
+    std::fs::write(
+        &config,
+        "jobs = [\"*/job.toml\"]\n[canvas]\nbase_url = \"http://127.0.0.1:9\"\ntoken_env = \"NO_SUCH_TOKEN\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.join("my-job")).unwrap();
+    std::fs::write(
+        dir.join("my-job/job.toml"),
+        "version = 1\n[job]\nname = \"my-job\"\ncomponent = \"../target/wasm32-wasip2/release/my-job.wasm\"\n[canvas]\nscopes = []\n",
+    )
+    .unwrap();
+    let (ok, stdout, _) = warden(&["check"], &config);
+    assert!(!ok);
+    assert!(
+        stdout.contains("has my_job.wasm: did you mean that? (cargo names the file after the crate's [[bin]] name)"),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(dir.join("target")).unwrap();
+    let (_, stdout, _) = warden(&["check"], &config);
+    assert!(
+        stdout.contains("does not exist either, so nothing was built there"),
+        "{stdout}"
+    );
+}
