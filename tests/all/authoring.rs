@@ -280,6 +280,19 @@ fn issue_10_new_then_build_then_test_pass_for_every_template_outside_the_reposit
         let (ok, stdout, stderr) = warden(&["test".as_ref(), manifest.as_os_str()], None);
         assert!(ok, "{template}: {stdout}\n{stderr}");
         assert!(stdout.contains("1 passed, 0 failed"), "{stdout}");
+        if template == "report" {
+            // Build and pin: the hash goes into the manifest, which still loads.
+            let (ok, stdout, stderr) = warden(
+                &["build".as_ref(), crate_dir.as_os_str(), "--pin".as_ref()],
+                None,
+            );
+            assert!(ok, "{stdout}\n{stderr}");
+            let pinned = std::fs::read_to_string(&manifest).unwrap();
+            assert!(pinned.contains("sha256 = \""), "{pinned}");
+            assert!(stdout.contains("pinned to "), "{stdout}");
+            let (ok, stdout, _) = warden(&["test".as_ref(), manifest.as_os_str()], None);
+            assert!(ok, "the pinned job still passes: {stdout}");
+        }
     }
     // The crate's own `cargo test` runs on the host, in Warden's sandbox.
     let out = std::process::Command::new(env!("CARGO"))
