@@ -316,21 +316,12 @@ impl Config {
     /// A glob that matches nothing is not an error (the folder may fill
     /// later); an unreadable folder is.
     pub fn manifest_paths(&self) -> Result<Vec<PathBuf>, FileError> {
-        Ok(self.globbed()?.0)
-    }
-
-    /// The first `jobs` pattern that matches this config file itself (say
-    /// `*.toml` beside it): [`Config::manifest_paths`] skips the file, and
-    /// `check`, `next` and `serve` say why.
-    pub fn jobs_matching_config(&self) -> Option<&str> {
-        self.globbed().ok()?.1
-    }
-
-    /// The manifests the patterns match, without the config file, and the
-    /// pattern that matched the config file, if one did.
-    fn globbed(&self) -> Result<(Vec<PathBuf>, Option<&str>), FileError> {
         let itself = std::fs::canonicalize(&self.path).ok();
-        let mut matched_itself = None;
+        let is_itself = |path: &Path| {
+            path.file_name() == self.path.file_name()
+                && itself.is_some()
+                && std::fs::canonicalize(path).ok() == itself
+        };
         let mut found = Vec::new();
         for pattern in &self.jobs {
             let paths = glob::glob(pattern)
@@ -342,19 +333,26 @@ impl Config {
                         format!("jobs: cannot read {}", e.path().display()),
                     )
                 })?;
-                if !path.is_file() {
-                    continue;
+                // The config is no manifest (see `jobs_matching_config`).
+                if path.is_file() && !is_itself(&path) {
+                    found.push(path);
                 }
-                if itself.is_some() && std::fs::canonicalize(&path).ok() == itself {
-                    matched_itself.get_or_insert(pattern.as_str());
-                    continue;
-                }
-                found.push(path);
             }
         }
         found.sort();
         found.dedup();
-        Ok((found, matched_itself))
+        Ok(found)
+    }
+
+    /// The first `jobs` pattern that matches this config file itself (say
+    /// `*.toml` beside it): [`Config::manifest_paths`] skips the file, and
+    /// `check`, `next` and `serve` say why. The patterns and the config's
+    /// path start from the same folder, so this needs no walk.
+    pub fn jobs_matching_config(&self) -> Option<&str> {
+        self.jobs
+            .iter()
+            .find(|p| glob::Pattern::new(p).is_ok_and(|p| p.matches_path(&self.path)))
+            .map(String::as_str)
     }
 
     /// What `check`, `next` and `serve` say when a `jobs` pattern matches

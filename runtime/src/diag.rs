@@ -70,6 +70,16 @@ fn line_column(text: &str, at: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// A serde_json error's message without the " at line L column C" it
+/// appends, for errors that put the position in front instead.
+pub fn json_message(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(i) if e.line() > 0 => text[..i].to_string(),
+        _ => text,
+    }
+}
+
 /// Serde messages end with a newline or period inconsistently; make them one line.
 fn tidy(message: &str) -> String {
     message.trim().replace('\n', "; ")

@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use warden::config::Config;
+use warden::history::History;
 use warden::manifest::Manifest;
 use warden::oauth::coverage::{uses_include_params, Authorized};
 use warden::oauth::store::{self, AuthStatus};
@@ -20,6 +21,9 @@ pub(super) struct Authorization<'a> {
     /// None: no login yet (or the status file is unreadable; `problem` says).
     status: Option<AuthStatus>,
     problem: Option<String>,
+    /// The run history, opened once for every job's include[] check (only
+    /// with `include_parameters = false`).
+    history: Option<History>,
 }
 
 impl<'a> Authorization<'a> {
@@ -55,9 +59,14 @@ impl<'a> Authorization<'a> {
                 )),
             ),
         };
+        let history = (!settings.include_parameters)
+            .then(|| config.state.as_ref().filter(|s| s.exists()))
+            .flatten()
+            .and_then(|state| History::open_read_only(state).ok());
         Some(Authorization {
             config: &config.path,
             settings,
+            history,
             status,
             problem,
         })
@@ -110,12 +119,8 @@ impl<'a> Authorization<'a> {
 
     /// A warning when the job's recent runs sent include parameters the key
     /// does not allow (`include_parameters = false`).
-    pub(super) fn include_warning(&self, config: &Config, manifest: &Manifest) -> Option<String> {
-        if self.settings.include_parameters {
-            return None;
-        }
-        let state = config.state.as_ref().filter(|s| s.exists())?;
-        let history = warden::history::History::open_read_only(state).ok()?;
+    pub(super) fn include_warning(&self, manifest: &Manifest) -> Option<String> {
+        let history = self.history.as_ref()?;
         let runs = history
             .runs(Some(manifest.name.as_str()), RECENT_RUNS)
             .ok()?;

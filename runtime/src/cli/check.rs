@@ -81,7 +81,7 @@ pub fn check(config_path: Option<&Path>, no_cache: bool) -> Result<ExitCode> {
             let found = authorization.scope_warnings(&manifest);
             let found = found
                 .into_iter()
-                .chain(authorization.include_warning(&config, &manifest));
+                .chain(authorization.include_warning(&manifest));
             for warning in found {
                 warnings += 1;
                 outln!("warning: {warning}");

@@ -10,13 +10,10 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use warden::client::CanvasClient;
-use warden::governor::Governor;
 use warden::manifest::Manifest;
-use warden::request::Origin;
-use warden::run::{new_run_id, RunOptions, Runner};
+use warden::run::{new_run_id, RunOptions};
 use warden::sandbox::Sandbox;
-use warden::token::{Token, TokenSource};
+use warden::token::Token;
 
 pub async fn exec(program: &Path, args: Vec<String>) -> Result<ExitCode> {
     let program = std::path::absolute(program)?;
@@ -29,14 +26,12 @@ pub async fn exec(program: &Path, args: Vec<String>) -> Result<ExitCode> {
     let component = sandbox
         .load_job(&manifest)
         .with_context(|| format!("cannot run {}", program.display()))?;
-    let runner = Runner {
+    // Nothing listens there, and no scope would let a request out.
+    let runner = super::local_runner(
         sandbox,
-        client: CanvasClient::new()?,
-        // Nothing listens there, and no scope would let a request out.
-        origin: Origin::parse("http://127.0.0.1:9")?,
-        token: TokenSource::Fixed(Token::new("warden-exec-has-no-token")?),
-        governor: Governor::disabled(),
-    };
+        "http://127.0.0.1:9",
+        Token::new("warden-exec-has-no-token")?,
+    )?;
     let mut options = RunOptions::new(new_run_id());
     options.stdout = Some(Box::new(std::io::stdout()));
     options.stderr = Some(Box::new(std::io::stderr()));

@@ -44,65 +44,36 @@ struct Files {
     fixtures: &'static [(&'static str, &'static str)],
 }
 
+/// The files of one template folder under `runtime/job-templates/`.
+macro_rules! template {
+    ($dir:literal) => {
+        Files {
+            main_rs: include_str!(concat!("../../job-templates/", $dir, "/main.rs")),
+            tests_rs: include_str!(concat!("../../job-templates/", $dir, "/tests.rs")),
+            job_toml: include_str!(concat!("../../job-templates/", $dir, "/job.toml")),
+            fixtures: &[
+                (
+                    "seed.json",
+                    include_str!(concat!("../../job-templates/", $dir, "/seed.json")),
+                ),
+                (
+                    "expected/stdout.txt",
+                    include_str!(concat!("../../job-templates/", $dir, "/stdout.txt")),
+                ),
+                (
+                    "expected/requests.txt",
+                    include_str!(concat!("../../job-templates/", $dir, "/requests.txt")),
+                ),
+            ],
+        }
+    };
+}
+
 fn files(template: Template) -> Files {
     match template {
-        Template::Report => Files {
-            main_rs: include_str!("../../job-templates/report/main.rs"),
-            tests_rs: include_str!("../../job-templates/report/tests.rs"),
-            job_toml: include_str!("../../job-templates/report/job.toml"),
-            fixtures: &[
-                (
-                    "seed.json",
-                    include_str!("../../job-templates/report/seed.json"),
-                ),
-                (
-                    "expected/stdout.txt",
-                    include_str!("../../job-templates/report/stdout.txt"),
-                ),
-                (
-                    "expected/requests.txt",
-                    include_str!("../../job-templates/report/requests.txt"),
-                ),
-            ],
-        },
-        Template::Write => Files {
-            main_rs: include_str!("../../job-templates/write/main.rs"),
-            tests_rs: include_str!("../../job-templates/write/tests.rs"),
-            job_toml: include_str!("../../job-templates/write/job.toml"),
-            fixtures: &[
-                (
-                    "seed.json",
-                    include_str!("../../job-templates/write/seed.json"),
-                ),
-                (
-                    "expected/stdout.txt",
-                    include_str!("../../job-templates/write/stdout.txt"),
-                ),
-                (
-                    "expected/requests.txt",
-                    include_str!("../../job-templates/write/requests.txt"),
-                ),
-            ],
-        },
-        Template::Blank => Files {
-            main_rs: include_str!("../../job-templates/blank/main.rs"),
-            tests_rs: include_str!("../../job-templates/blank/tests.rs"),
-            job_toml: include_str!("../../job-templates/blank/job.toml"),
-            fixtures: &[
-                (
-                    "seed.json",
-                    include_str!("../../job-templates/blank/seed.json"),
-                ),
-                (
-                    "expected/stdout.txt",
-                    include_str!("../../job-templates/blank/stdout.txt"),
-                ),
-                (
-                    "expected/requests.txt",
-                    include_str!("../../job-templates/blank/requests.txt"),
-                ),
-            ],
-        },
+        Template::Report => template!("report"),
+        Template::Write => template!("write"),
+        Template::Blank => template!("blank"),
     }
 }
 

@@ -10,16 +10,13 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use warden::cache::ComponentCache;
-use warden::client::CanvasClient;
-use warden::fixtures::{compare, Actual, Fixtures, Verdict};
-use warden::governor::Governor;
+use warden::fixtures::{compare, denials, Actual, Fixtures, Verdict};
 use warden::host::Outcome;
 use warden::manifest::Manifest;
-use warden::request::Origin;
-use warden::run::{new_run_id, RunOptions, RunStatus, Runner};
+use warden::run::{new_run_id, RunOptions, RunStatus};
 use warden::sandbox::Sandbox;
 use warden::standin::{Seed, StandIn};
-use warden::token::{Token, TokenSource};
+use warden::token::Token;
 
 /// The flags of `warden test`.
 pub struct TestOptions {
@@ -111,13 +108,7 @@ async fn test_one(
     for canned in &fixtures.responses {
         canvas.add_override(canned.clone());
     }
-    let runner = Runner {
-        sandbox: sandbox.clone(),
-        client: CanvasClient::new()?,
-        origin: Origin::parse(&canvas.base_url())?,
-        token: TokenSource::Fixed(token),
-        governor: Governor::disabled(),
-    };
+    let runner = super::local_runner(sandbox.clone(), &canvas.base_url(), token)?;
     let mut options = RunOptions::new(new_run_id());
     options.output_limit = OUTPUT_LIMIT;
     options.tail_limit = OUTPUT_LIMIT;
@@ -148,14 +139,9 @@ async fn test_one(
         for written in fixtures.update(&actual)? {
             println!("updated {}", written.display());
         }
-        let mut v = Verdict::default();
-        v.failures.extend(
-            actual
-                .denied
-                .iter()
-                .map(|d| format!("a request was denied: {d}")),
-        );
-        v
+        Verdict {
+            failures: denials(&actual),
+        }
     } else {
         compare(&fixtures.expected, &actual)
     };

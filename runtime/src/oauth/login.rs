@@ -241,7 +241,8 @@ pub async fn receive(
     }
 }
 
-fn html_escape(text: &str) -> String {
+/// `&`, `<`, `>` and `"` as HTML entities, for text in a page.
+pub(crate) fn html_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
+use http::header::{CACHE_CONTROL, LOCATION, WWW_AUTHENTICATE};
 use http::StatusCode;
 use serde_json::{json, Value};
 
@@ -589,37 +589,24 @@ pub(crate) fn insufficient_scopes() -> Reply {
 }
 
 fn too_long() -> Reply {
-    Reply {
-        status: StatusCode::URI_TOO_LONG,
-        headers: vec![(
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        )],
-        body: b"<html><head><title>414 Request-URI Too Large</title></head><body><h1>414 Request-URI Too Large</h1></body></html>".to_vec(),
-    }
+    Reply::html(
+        StatusCode::URI_TOO_LONG,
+        &b"<html><head><title>414 Request-URI Too Large</title></head><body><h1>414 Request-URI Too Large</h1></body></html>"[..],
+    )
 }
 
 fn redirect(location: &str) -> Reply {
-    Reply {
-        status: StatusCode::FOUND,
-        headers: vec![(
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        )],
-        body: b"<html><body>You are being redirected.</body></html>".to_vec(),
-    }
+    Reply::html(
+        StatusCode::FOUND,
+        &b"<html><body>You are being redirected.</body></html>"[..],
+    )
     .with_header(LOCATION, location)
 }
 
 /// The page an out-of-band authorization ends on: the code is in its address
 /// (and shown, for someone to copy).
 fn oob_page(code: Option<String>, error: Option<String>) -> Reply {
-    let escape = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
+    let escape = crate::oauth::login::html_escape;
     let text = match (code, error) {
         (Some(code), _) => format!(
             "<!doctype html><title>Authorization code</title><p>Your authorization code is <code>{}</code>. Copy it into the application that asked for it.</p>",
@@ -630,14 +617,7 @@ fn oob_page(code: Option<String>, error: Option<String>) -> Reply {
             escape(&error.unwrap_or_default())
         ),
     };
-    Reply {
-        status: StatusCode::OK,
-        headers: vec![(
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        )],
-        body: text.into_bytes(),
-    }
+    Reply::html(StatusCode::OK, text)
 }
 
 /// `url` with these pairs added to its query.

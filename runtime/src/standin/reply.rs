@@ -25,6 +25,18 @@ impl Reply {
         }
     }
 
+    /// An HTML page with this status.
+    pub(crate) fn html(status: StatusCode, body: impl Into<Vec<u8>>) -> Reply {
+        Reply {
+            status,
+            headers: vec![(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            )],
+            body: body.into(),
+        }
+    }
+
     pub(crate) fn ok(v: &Value) -> Reply {
         Reply::json(StatusCode::OK, v)
     }

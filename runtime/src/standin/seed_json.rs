@@ -45,12 +45,8 @@ impl SeedError {
     }
 
     fn from_serde(e: &serde_json::Error) -> SeedError {
-        let text = e.to_string();
-        // serde_json appends " at line L column C"; the position is kept apart.
-        let message = match text.rfind(" at line ") {
-            Some(i) if e.line() > 0 => text[..i].to_string(),
-            _ => text,
-        };
+        // The position is kept apart.
+        let message = crate::diag::json_message(e);
         let message = match e.classify() {
             serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
                 format!("not valid JSON: {message}")
