@@ -323,7 +323,8 @@ async fn wait_for_end(client: &Client, serve: &Serve) -> String {
         // A refresh may be under way: a failed look is tried again.
         if let Ok(status) = client.find(Locator::Css("table.facts .status")).await {
             if let Ok(shown) = status.text().await {
-                if shown != "running" && !shown.is_empty() {
+                // "starting": the run began, its start row is on its way.
+                if !matches!(shown.as_str(), "running" | "starting" | "") {
                     return shown;
                 }
                 last = shown;
